@@ -1,0 +1,3 @@
+"""The study platform's Django project and app, in one package."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,29 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from studyapp.bankfile import BankFileError
+from studyapp.services import DEFAULT_BANK_DIR, bank_load
+
+
+class Command(BaseCommand):
+    help = "Load the question bank from fixtures/bank/ (idempotent: re-running changes nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dir", type=Path, default=DEFAULT_BANK_DIR, help="bank folder (default: %(default)s)"
+        )
+
+    def handle(self, *args, **options):
+        try:
+            report = bank_load(bank_dir=options["dir"])
+        except BankFileError as exc:
+            raise CommandError(f"bank not loaded, nothing changed: {exc}") from exc
+        for bucket in ("created", "updated", "unchanged"):
+            counts = getattr(report, bucket)
+            summary = ", ".join(f"{n} {model}" for model, n in sorted(counts.items())) or "nothing"
+            self.stdout.write(f"{bucket}: {summary}")
+        if not report.changed:
+            self.stdout.write(self.style.SUCCESS("bank already up to date"))
+        else:
+            self.stdout.write(self.style.SUCCESS("bank loaded"))

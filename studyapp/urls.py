@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from studyapp import views
+
+
+# The app's own pages live in the "studyapp" namespace: reverse("studyapp:home").
+studyapp_patterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+urlpatterns = [
+    path("", include((studyapp_patterns, "studyapp"))),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
