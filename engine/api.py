@@ -1,0 +1,204 @@
+"""The engine's public calls: solve, sample, solve_batch.
+
+``solve`` validates the params, computes the answer with torch on the chosen
+device, recomputes it independently with the kind's ``check``, compares the
+two within the kind's tolerance, and lists the answers that named mistakes
+would give. The result is plain data (``Solution.to_dict()`` is JSON-ready).
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine import __version__
+from engine.compare import allclose, exact, max_abs_error
+from engine.device import resolve_device
+from engine.registry import DTYPE, AnswerType, Kind, Misconception, get_kind
+from engine.trace import Step, plain
+
+MAX_SAMPLE_TRIES = 100
+
+
+@dataclass(frozen=True)
+class Verification:
+    passed: bool
+    method: str
+    max_abs_error: float
+    rtol: float
+    atol: float
+    checked: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "method": self.method,
+            "max_abs_error": self.max_abs_error,
+            "rtol": self.rtol,
+            "atol": self.atol,
+            "checked": list(self.checked),
+        }
+
+
+@dataclass(frozen=True)
+class Solution:
+    kind: str
+    params: dict[str, Any]
+    answer: dict[str, Any]
+    steps: list[Step]
+    verification: Verification
+    misconceptions: list[Misconception]
+    device: str
+    dtype: str
+    versions: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "params": self.params,
+            "answer": self.answer,
+            "steps": [s.to_dict() for s in self.steps],
+            "verification": self.verification.to_dict(),
+            "misconceptions": [m.to_dict() for m in self.misconceptions],
+            "device": self.device,
+            "dtype": self.dtype,
+            "versions": self.versions,
+        }
+
+
+def versions(kind: Kind) -> dict[str, Any]:
+    return {
+        "engine": __version__,
+        "kind": kind.version,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def runtime_info() -> dict[str, Any]:
+    """What the engine runs on (for health checks and benchmarks)."""
+    cuda = torch.cuda.is_available()
+    return {
+        "version": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "default_device": str(resolve_device()),
+        "cuda_available": cuda,
+        "cuda_device": torch.cuda.get_device_name(0) if cuda else None,
+    }
+
+
+def _leaves(value: Any, path: str):
+    """Yield (path, value) for every numeric leaf of nested dicts / lists of dicts."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}")
+    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def verify(kind: Kind, answer: dict[str, Any], checked: dict[str, Any]) -> Verification:
+    """Compare the engine's answer with the independent check, key by key."""
+    passed = True
+    worst = 0.0
+    tol = kind.tolerance
+    for key, reference in checked.items():
+        if key not in answer:
+            raise RuntimeError(f"kind '{kind.name}': check returned '{key}' that solve did not")
+        is_exact = kind.answer_type(key) in (AnswerType.INTEGER, AnswerType.SHAPE)
+        got = dict(_leaves(answer[key], key))
+        for path, ref in _leaves(reference, key):
+            if path not in got:
+                passed = False
+                worst = float("inf")
+                continue
+            err = max_abs_error(got[path], ref)
+            worst = max(worst, err)
+            ok = exact(got[path], ref) if is_exact else allclose(
+                got[path], ref, rtol=tol.rtol, atol=tol.atol
+            )
+            passed = passed and ok
+    return Verification(
+        passed=passed,
+        method=kind.check_method,
+        max_abs_error=worst,
+        rtol=tol.rtol,
+        atol=tol.atol,
+        checked=tuple(checked),
+    )
+
+
+def _distinct(kind: Kind, answer: dict[str, Any], misc: Misconception) -> bool:
+    """A misconception is worth naming only if its answer differs from the correct one."""
+    for key, value in misc.answer.items():
+        if key not in answer:
+            return True
+        if not allclose(value, answer[key], rtol=1e-6, atol=1e-9):
+            return True
+    return False
+
+
+def solve(kind_name: str, params: dict[str, Any], device: str | None = None) -> Solution:
+    """Validate, compute, cross-check and explain one variant of a kind."""
+    kind = get_kind(kind_name)
+    p = kind.validate(params)
+    dev = resolve_device(device)
+    computed = kind.solve(p, dev)
+    answer = plain(computed.answer)
+    verification = verify(kind, answer, plain(kind.check(p)))
+    miscs = [
+        Misconception(m.key, m.label, m.label_zh, plain(m.answer))
+        for m in kind.misconceptions(p)
+    ]
+    miscs = [m for m in miscs if _distinct(kind, answer, m)]
+    return Solution(
+        kind=kind.name,
+        params=p,
+        answer=answer,
+        steps=computed.steps,
+        verification=verification,
+        misconceptions=miscs,
+        device=str(dev),
+        dtype=str(DTYPE).removeprefix("torch."),
+        versions=versions(kind),
+    )
+
+
+def sample_params(kind_name: str, seed: int) -> dict[str, Any]:
+    """Params of the variant numbered ``seed``: same seed, same numbers, on any device."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    kind = get_kind(kind_name)
+    rng = random.Random(f"{kind_name}:{seed}")
+    for _ in range(MAX_SAMPLE_TRIES):  # reject invalid or degenerate draws, deterministically
+        try:
+            p = kind.validate(kind.sample(rng))
+        except ValueError:
+            continue
+        if not kind.is_degenerate(p):
+            return p
+    raise RuntimeError(f"kind '{kind_name}' produced no valid variant for seed {seed}")
+
+
+def sample(kind_name: str, seed: int, device: str | None = None) -> Solution:
+    """A seeded variant and its full solution."""
+    return solve(kind_name, sample_params(kind_name, seed), device)
+
+
+def solve_batch(
+    kind_name: str, params_list: list[dict[str, Any]], device: str | None = None
+) -> list[dict[str, Any]]:
+    """Answers only, for many variants of one kind, in as few torch calls as the kind allows."""
+    kind = get_kind(kind_name)
+    ps = [kind.validate(p) for p in params_list]
+    dev = resolve_device(device)
+    return [plain(a) for a in kind.solve_batch(ps, dev)]
