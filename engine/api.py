@@ -201,4 +201,4 @@ def solve_batch(
     kind = get_kind(kind_name)
     ps = [kind.validate(p) for p in params_list]
     dev = resolve_device(device)
-    return [plain(a) for a in kind.solve_batch(ps, dev)]
+    return kind.solve_batch(ps, dev)  # kinds return plain values (tensor.tolist())

@@ -157,24 +157,41 @@ class Choice(Param):
         return out
 
 
-def _shape_of(value: Any, name: str) -> tuple[int, ...]:
-    """Shape of a rectangular nested list of numbers; ValueError if ragged or not numeric."""
-    if _is_number(value):
+_NUMBER_TYPES = (int, float)
+
+
+def _walk(value: Any, name: str, flat: list[float]) -> tuple[int, ...]:
+    """Shape of a rectangular nested list of numbers, appending its elements to ``flat``.
+
+    ValueError if it is ragged, empty or holds something other than numbers.
+    """
+    if type(value) in _NUMBER_TYPES:
+        flat.append(value)
         return ()
     if not isinstance(value, Sequence) or isinstance(value, str):
+        if _is_number(value):  # a numeric subclass (e.g. numpy float64)
+            flat.append(float(value))
+            return ()
         raise ValueError(f"parameter '{name}': expected numbers or nested lists, got {value!r}")
     if len(value) == 0:
         raise ValueError(f"parameter '{name}': must not be empty")
-    shapes = {_shape_of(v, name) for v in value}
+    if all(type(v) in _NUMBER_TYPES for v in value):  # fast path: a row of plain numbers
+        flat.extend(value)
+        return (len(value),)
+    shapes = {_walk(v, name, flat) for v in value}
     if len(shapes) != 1:
         raise ValueError(f"parameter '{name}': rows have different lengths (ragged array)")
     return (len(value), *shapes.pop())
 
 
-def _to_float_lists(value: Any, *, integer: bool) -> Any:
-    if isinstance(value, Sequence):
-        return [_to_float_lists(v, integer=integer) for v in value]
-    return int(value) if integer else float(value)
+def _rebuild(flat: list[float], shape: tuple[int, ...], convert) -> Any:
+    """Nested lists of ``shape`` from the row-major ``flat`` elements."""
+    if not shape:
+        return convert(flat[0])
+    if len(shape) == 1:
+        return [convert(x) for x in flat]
+    step = len(flat) // shape[0]
+    return [_rebuild(flat[i * step:(i + 1) * step], shape[1:], convert) for i in range(shape[0])]
 
 
 @dataclass(frozen=True)
@@ -195,7 +212,8 @@ class Array(Param):
     type_name: str = field(default="array", init=False)
 
     def clean(self, value: Any) -> Any:
-        shape = _shape_of(value, self.name)
+        flat: list[float] = []
+        shape = _walk(value, self.name, flat)
         if len(shape) not in self.ndim:
             want = " or ".join(f"{n}-D" for n in self.ndim)
             raise self.error(f"expected a {want} array, got {len(shape)}-D with shape {list(shape)}")
@@ -203,20 +221,24 @@ class Array(Param):
             for have, want in zip(shape, self.shape, strict=True):
                 if want is not None and have != want:
                     raise self.error(f"expected shape {list(self.shape)}, got {list(shape)}")
-        elements = math.prod(shape)
-        if elements > self.max_elements:
-            raise self.error(f"{elements} elements is too many; at most {self.max_elements}")
-        flat = _flatten(value)
+        if len(flat) > self.max_elements:
+            raise self.error(f"{len(flat)} elements is too many; at most {self.max_elements}")
+        lo = -math.inf if self.min is None else self.min
+        hi = math.inf if self.max is None else self.max
         for x in flat:
+            if not lo <= x <= hi:  # also false for NaN
+                if not math.isfinite(x):
+                    raise self.error(f"every element must be finite, got {x!r}")
+                raise self.error(f"element {x:g} is out of range; valid range is "
+                                 f"[{'-inf' if self.min is None else f'{self.min:g}'}, "
+                                 f"{'inf' if self.max is None else f'{self.max:g}'}]")
             if not math.isfinite(x):
                 raise self.error(f"every element must be finite, got {x!r}")
-            if self.integer and float(x) != int(x):
-                raise self.error(f"every element must be an integer, got {x!r}")
-            if (self.min is not None and x < self.min) or (self.max is not None and x > self.max):
-                lo = "-inf" if self.min is None else f"{self.min:g}"
-                hi = "inf" if self.max is None else f"{self.max:g}"
-                raise self.error(f"element {x:g} is out of range; valid range is [{lo}, {hi}]")
-        return _to_float_lists(value, integer=self.integer)
+        if self.integer:
+            for x in flat:
+                if x != int(x):
+                    raise self.error(f"every element must be an integer, got {x!r}")
+        return _rebuild(flat, shape, int if self.integer else float)
 
     def schema(self) -> dict[str, Any]:
         out = super().schema()
@@ -230,12 +252,6 @@ class Array(Param):
         return out
 
 
-def _flatten(value: Any) -> list[float]:
-    if isinstance(value, Sequence):
-        return [x for v in value for x in _flatten(v)]
-    return [value]
-
-
 def shape_of(value: Any) -> tuple[int, ...]:
     """Shape of an already-cleaned nested list (``()`` for a scalar)."""
-    return _shape_of(value, "value")
+    return _walk(value, "value", [])

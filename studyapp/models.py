@@ -34,6 +34,9 @@ class Area(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name_en}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("studyapp:home") + f"#area-{self.slug}"
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
@@ -45,6 +48,3 @@ class Area(models.Model):
     @property
     def description(self) -> str:
         return self.description_en if (get_language() or "").startswith("en") else self.description_zh
-
-    def get_absolute_url(self) -> str:
-        return reverse("studyapp:home") + f"#area-{self.slug}"

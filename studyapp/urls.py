@@ -3,7 +3,6 @@ from django.urls import include, path
 
 from studyapp import views
 
-
 # The app's own pages live in the "studyapp" namespace: reverse("studyapp:home").
 studyapp_patterns = [
     path("", views.home, name="home"),

@@ -21,7 +21,9 @@ class Command(BaseCommand):
             raise CommandError(f"bank not loaded, nothing changed: {exc}") from exc
         for bucket in ("created", "updated", "unchanged"):
             counts = getattr(report, bucket)
-            summary = ", ".join(f"{n} {model}" for model, n in sorted(counts.items())) or "nothing"
+            summary = ", ".join(
+                f"{n} {model}{'' if n == 1 else 's'}" for model, n in sorted(counts.items())
+            ) or "nothing"
             self.stdout.write(f"{bucket}: {summary}")
         if not report.changed:
             self.stdout.write(self.style.SUCCESS("bank already up to date"))

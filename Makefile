@@ -1,0 +1,82 @@
+# Two commands on a fresh machine:
+#   make run   install, migrate, load the question bank, collect static files, serve on :8000
+#   make test  install with the test extra, lint, run every test
+# Everything lives in .venv; targets re-install only when pyproject.toml changes.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: run dev serve test test-pg lint bench install install-test migrate bank static env clean help
+
+help:
+	@echo "make run | make dev | make test | make test-pg | make bench | make lint | make clean"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+# torch is pinned (torch==2.13.0) in pyproject.toml: the CPU wheel, never the CUDA download.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# A local .env with a random SECRET_KEY, made once. Plain HTTP on loopback, so the
+# secure-cookie and HSTS defaults of production are relaxed here (and only here).
+.env:
+	@$(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
+	@printf 'SESSION_COOKIE_SECURE=0\nCSRF_COOKIE_SECURE=0\nSECURE_HSTS_SECONDS=0\n' >> $@
+	@echo "wrote .env (local settings; edit or delete it freely)"
+
+env: .env
+
+migrate: install .env
+	$(BIN)/python manage.py migrate --noinput
+
+bank: migrate
+	$(BIN)/python manage.py load_bank
+
+static: install .env
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+# Production-grade serving: gunicorn + WhiteNoise over the embedded SQLite database.
+# --preload imports the app (and torch, on first use) once, before forking workers.
+run: bank static
+	$(BIN)/gunicorn studyapp.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --preload \
+		--access-logfile - --timeout 60
+
+dev: bank
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+# Exit code 5 (no tests collected) is not a failure of the suite itself.
+test: install-test lint
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m engine verify --variants 200
+
+# The same suite on PostgreSQL with Redis as the cache (the servers CI provides).
+test-pg: install-test
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+bench: install-test
+	mkdir -p .bench
+	$(BIN)/python -m engine bench --markdown | tee .bench/engine.md
+	/usr/bin/time -v $(BIN)/python -m engine verify --variants 1000 2>&1 | tee .bench/verify.txt
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis .bench
