@@ -16,6 +16,7 @@ from engine import (  # noqa: E402,F401
 )
 from engine.api import (  # noqa: E402
     Solution,
+    answer_at,
     runtime_info,
     sample,
     sample_params,
@@ -25,6 +26,7 @@ from engine.api import (  # noqa: E402
 from engine.registry import get_kind, list_kinds  # noqa: E402
 
 __all__ = [
+    "answer_at",
     "Solution",
     "get_kind",
     "list_kinds",

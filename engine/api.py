@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import platform
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,15 +174,47 @@ def solve(kind_name: str, params: dict[str, Any], device: str | None = None) -> 
     )
 
 
-def sample_params(kind_name: str, seed: int) -> dict[str, Any]:
-    """Params of the variant numbered ``seed``: same seed, same numbers, on any device."""
+def answer_at(answer: dict[str, Any], path: str) -> Any:
+    """The value at ``path`` of an answer: ``"loss"``, ``"grad_w2[0][1]"`` or ``"layers_out[2].receptive_field"``."""
+    key, rest = _split_path(path)
+    if key not in answer:
+        raise ValueError(f"answer has no key '{key}'; it has {', '.join(answer)}")
+    value = answer[key]
+    for step in rest:
+        try:
+            value = value[step]
+        except (IndexError, KeyError, TypeError):
+            raise ValueError(f"answer path '{path}' does not exist") from None
+    return value
+
+
+def _split_path(path: str) -> tuple[str, list[int | str]]:
+    """``"a[0][1].b"`` -> ("a", [0, 1, "b"])."""
+    match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\]|\.[A-Za-z_][A-Za-z0-9_]*)*)", path)
+    if not match:
+        raise ValueError(f"answer path '{path}' is not of the form key, key[i][j] or key[i].field")
+    steps: list[int | str] = [
+        int(tok[1:-1]) if tok.startswith("[") else tok[1:]
+        for tok in re.findall(r"\[\d+\]|\.[A-Za-z_][A-Za-z0-9_]*", match.group(2))
+    ]
+    return match.group(1), steps
+
+
+def sample_params(
+    kind_name: str, seed: int, fixed: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Params of the variant numbered ``seed``: same seed, same numbers, on any device.
+
+    ``fixed`` params override the drawn ones (a question may vary the numbers but
+    keep, say, the activation); draws that become invalid are redrawn.
+    """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     kind = get_kind(kind_name)
     rng = random.Random(f"{kind_name}:{seed}")
     for _ in range(MAX_SAMPLE_TRIES):  # reject invalid or degenerate draws, deterministically
         try:
-            p = kind.validate(kind.sample(rng))
+            p = kind.validate({**kind.sample(rng), **(fixed or {})})
         except ValueError:
             continue
         if not kind.is_degenerate(p):
@@ -189,16 +222,27 @@ def sample_params(kind_name: str, seed: int) -> dict[str, Any]:
     raise RuntimeError(f"kind '{kind_name}' produced no valid variant for seed {seed}")
 
 
-def sample(kind_name: str, seed: int, device: str | None = None) -> Solution:
+def sample(
+    kind_name: str, seed: int, device: str | None = None, fixed: dict[str, Any] | None = None
+) -> Solution:
     """A seeded variant and its full solution."""
-    return solve(kind_name, sample_params(kind_name, seed), device)
+    return solve(kind_name, sample_params(kind_name, seed, fixed), device)
 
 
 def solve_batch(
-    kind_name: str, params_list: list[dict[str, Any]], device: str | None = None
+    kind_name: str,
+    params_list: list[dict[str, Any]],
+    device: str | None = None,
+    *,
+    validated: bool = False,
 ) -> list[dict[str, Any]]:
-    """Answers only, for many variants of one kind, in as few torch calls as the kind allows."""
+    """Answers only, for many variants of one kind, in as few torch calls as the kind allows.
+
+    ``validated=True`` skips per-variant validation for params that already went
+    through it (e.g. from ``sample_params``); validation, not torch, dominates
+    the cost of small variants.
+    """
     kind = get_kind(kind_name)
-    ps = [kind.validate(p) for p in params_list]
+    ps = params_list if validated else [kind.validate(p) for p in params_list]
     dev = resolve_device(device)
     return kind.solve_batch(ps, dev)  # kinds return plain values (tensor.tolist())

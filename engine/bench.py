@@ -7,7 +7,9 @@ Per kind, on seeded variants:
   the "plain closed form" baseline; the ratio solve/check says what torch,
   the trace and the verification cost on top of the bare number;
 - batch: variants per second through ``solve_batch`` (one vectorised call) for
-  batchable kinds, on the CPU and on ``--device`` when given.
+  batchable kinds, on the CPU and on ``--device`` when given, for params already
+  validated (as ``sample_params`` returns them) and, on the CPU, also including
+  per-variant validation of raw input.
 """
 
 from __future__ import annotations
@@ -35,14 +37,14 @@ def _median_seconds(fn, items) -> float:
     return statistics.median(times)
 
 
-def _batch_rate(kind: str, ps: list[dict[str, Any]], device: str) -> float:
+def _batch_rate(kind: str, ps: list[dict[str, Any]], device: str, validated: bool) -> float:
     solve_batch(kind, ps[:64], device)  # warm-up (allocations, CUDA context)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        solve_batch(kind, ps, device)
+        solve_batch(kind, ps, device, validated=validated)
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - start)
@@ -65,9 +67,10 @@ def bench_kind(kind_name: str, repeat: int, batch_size: int, device: str | None)
     }
     if kind.batchable:
         batch = [sample_params(kind_name, seed) for seed in range(batch_size)]
-        row["batch_cpu_per_s"] = _batch_rate(kind_name, batch, "cpu")
+        row["batch_cpu_per_s"] = _batch_rate(kind_name, batch, "cpu", validated=True)
+        row["batch_cpu_validating_per_s"] = _batch_rate(kind_name, batch, "cpu", validated=False)
         if device and device != "cpu":
-            row[f"batch_{device}_per_s"] = _batch_rate(kind_name, batch, device)
+            row[f"batch_{device}_per_s"] = _batch_rate(kind_name, batch, device, validated=True)
     return row
 
 
@@ -84,15 +87,16 @@ def run_bench(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     gpu_col = f"batch_{args.device}_per_s" if args.device and args.device != "cpu" else None
     if args.markdown:
-        head = "| kind | solve median (ms) | numpy check (ms) | ratio | batched CPU (variants/s) |"
-        sep = "|---|---:|---:|---:|---:|"
+        head = ("| kind | solve median (ms) | numpy check (ms) | ratio | batched CPU (variants/s) "
+                "| batched CPU incl. validation (variants/s) |")
+        sep = "|---|---:|---:|---:|---:|---:|"
         if gpu_col:
             head += f" batched {args.device} (variants/s) |"
             sep += "---:|"
         out.write(head + "\n" + sep + "\n")
         for r in rows:
             line = (f"| `{r['kind']}` | {r['solve_ms']:.3f} | {r['check_ms']:.3f} | {r['ratio']:.1f} | "
-                    f"{_rate(r.get('batch_cpu_per_s'))} |")
+                    f"{_rate(r.get('batch_cpu_per_s'))} | {_rate(r.get('batch_cpu_validating_per_s'))} |")
             if gpu_col:
                 line += f" {_rate(r.get(gpu_col))} |"
             out.write(line + "\n")

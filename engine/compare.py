@@ -59,3 +59,30 @@ def exact(a: Any, b: Any) -> bool:
         return a == b
     x, y = as_array(a), as_array(b)
     return x.shape == y.shape and bool(np.array_equal(x, y))
+
+
+def decimals_of(stated: str) -> int:
+    """Digits after the decimal point in a number as written (``"0.7514"`` -> 4)."""
+    text = stated.strip().lower()
+    mantissa, _, exponent = text.partition("e")
+    digits = len(mantissa.partition(".")[2])
+    return digits - int(exponent or 0)
+
+
+def agrees_as_stated(stated: Any, computed: Any) -> bool:
+    """True when ``computed`` rounds to ``stated`` at the precision ``stated`` was written with.
+
+    ``stated`` is a number written as text (``"0.75136079"``) or a list of them; an
+    integer must match exactly. Half a unit in the last written digit is allowed.
+    """
+    if isinstance(stated, list):
+        return (isinstance(computed, list) and len(stated) == len(computed)
+                and all(agrees_as_stated(s, c) for s, c in zip(stated, computed, strict=True)))
+    text = str(stated)
+    try:
+        value = float(text)
+        got = float(computed)
+    except (TypeError, ValueError):
+        return False
+    half_unit = 0.5 * 10.0 ** (-decimals_of(text))
+    return abs(got - value) <= half_unit * (1 + 1e-9) + 1e-15
