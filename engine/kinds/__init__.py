@@ -2,10 +2,13 @@
 
 from engine.kinds import (  # noqa: F401
     activation,
+    attention,
     conv_shapes,
     information,
+    init,
     losses,
     norm,
     pool,
+    rnn,
     softmax,
 )
