@@ -3,11 +3,13 @@
 from engine.kinds import (  # noqa: F401
     activation,
     attention,
+    backprop,
     conv_shapes,
     information,
     init,
     losses,
     norm,
+    perceptron,
     pool,
     rnn,
     softmax,
