@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from engine import __version__
-from engine.compare import allclose, exact, max_abs_error
+from engine.compare import allclose, compare, exact, max_abs_error
 from engine.device import resolve_device
 from engine.registry import DTYPE, AnswerType, Kind, Misconception, get_kind
 from engine.trace import Step, plain
@@ -122,11 +122,11 @@ def verify(kind: Kind, answer: dict[str, Any], checked: dict[str, Any]) -> Verif
                 passed = False
                 worst = float("inf")
                 continue
-            err = max_abs_error(got[path], ref)
+            if is_exact:
+                err, ok = max_abs_error(got[path], ref), exact(got[path], ref)
+            else:
+                err, ok = compare(got[path], ref, rtol=tol.rtol, atol=tol.atol)
             worst = max(worst, err)
-            ok = exact(got[path], ref) if is_exact else allclose(
-                got[path], ref, rtol=tol.rtol, atol=tol.atol
-            )
             passed = passed and ok
     return Verification(
         passed=passed,

@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+import torch
+
 from engine.api import sample, solve
 from engine.registry import get_kind, list_kinds
 
@@ -173,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    torch.set_num_threads(1)  # the engine's tensors are tiny: extra threads only add latency
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse itself exits 2 with a usage line
     if getattr(args, "seed", 0) is not None and getattr(args, "seed", 0) < 0:

@@ -86,3 +86,19 @@ def agrees_as_stated(stated: Any, computed: Any) -> bool:
         return False
     half_unit = 0.5 * 10.0 ** (-decimals_of(text))
     return abs(got - value) <= half_unit * (1 + 1e-9) + 1e-15
+
+
+def compare(a: Any, b: Any, *, rtol: float, atol: float) -> tuple[float, bool]:
+    """``(max_abs_error(a, b), allclose(a, b, ...))``, converting each side only once."""
+    if _scalars(a, b):
+        return max_abs_error(a, b), allclose(a, b, rtol=rtol, atol=atol)
+    x, y = as_array(a), as_array(b)
+    if x.shape != y.shape:
+        return float("inf"), False
+    if x.size == 0:
+        return 0.0, True
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        same = bool(np.array_equal(x, y))
+        return (0.0 if same else float("inf")), same
+    diff = np.abs(x - y)
+    return float(diff.max()), bool(np.all(diff <= atol + rtol * np.abs(y)))
