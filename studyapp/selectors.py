@@ -8,7 +8,7 @@ from typing import Any
 from django.db import DatabaseError, connection
 
 from studyapp import __version__
-from studyapp.models import Area
+from studyapp.models import Area, Question
 
 
 def areas_for_home():
@@ -35,3 +35,60 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         report["engine"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:200]}
     report["status"] = "ok" if healthy else "error"
     return healthy, report
+
+
+def _pair(obj, field: str) -> dict[str, str]:
+    return {"zh-hans": getattr(obj, f"{field}_zh"), "en": getattr(obj, f"{field}_en")}
+
+
+def _item_export(item) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": item.type}
+    if item.prompt_zh or item.prompt_en:
+        out["prompt"] = _pair(item, "prompt")
+    if item.type == "numeric":
+        out.update({"kind": item.kind, "params": item.params, "answer_key": item.answer_key,
+                    "vary": item.vary, "fixed": item.fixed})
+        out.update({k: getattr(item, k) for k in ("rtol", "atol") if getattr(item, k) is not None})
+    if item.options:
+        out["options"] = item.options
+    if item.explanation_zh or item.explanation_en:
+        out["explanation"] = _pair(item, "explanation")
+    return out
+
+
+def _claim_export(claim) -> dict[str, Any]:
+    out: dict[str, Any] = {"source": {"seed": claim.seed, "section": claim.section},
+                           "stated": claim.stated}
+    if claim.status == "underspecified":
+        out["underspecified"] = True
+    else:
+        out.update({"value": claim.stated_value, "kind": claim.kind, "params": claim.params,
+                    "answer_key": claim.answer_key, "computed": claim.computed_value})
+    out["status"] = claim.status
+    if claim.explanation_zh or claim.explanation_en:
+        out["explanation"] = _pair(claim, "explanation")
+    return out
+
+
+def bank_export() -> dict[str, Any]:
+    """The whole published bank in the bank-file format (``load_bank --file`` reads it back)."""
+    areas = [
+        {"slug": a.slug, "code": a.code, "name": _pair(a, "name"),
+         "description": _pair(a, "description")}
+        for a in Area.objects.all()
+    ]
+    questions = []
+    qs = (Question.objects.published()
+          .select_related("area", "current")
+          .prefetch_related("tags", "current__items", "current__claims"))
+    for q in qs:
+        v = q.current
+        questions.append({
+            "slug": q.slug, "area": q.area.slug, "importance": q.importance,
+            "difficulty": q.difficulty, "tags": [t.slug for t in q.tags.all()],
+            "title": _pair(v, "title"), "prompt": _pair(v, "prompt"), "answer": _pair(v, "answer"),
+            "sources": v.sources,
+            "items": [_item_export(i) for i in v.items.all()],
+            "claims": [_claim_export(c) for c in v.claims.all()],
+        })
+    return {"areas": areas, "questions": questions}

@@ -1,18 +1,100 @@
-"""State changes. Views and commands call these; nothing else writes the bank."""
+"""State changes, and the one door to the engine.
+
+Views and commands call these; nothing else writes the bank. The engine (and
+so torch) is imported lazily, only by the functions that compute.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F as models_F
 
 from studyapp import bankfile
-from studyapp.models import Area
+from studyapp.bankfile import BindingError
+from studyapp.models import (
+    Area,
+    ClaimStatus,
+    Question,
+    QuestionStatus,
+    QuestionVersion,
+    QuizItem,
+    SourceClaim,
+    Tag,
+    Variant,
+)
 
 DEFAULT_BANK_DIR = Path(settings.BASE_DIR) / "fixtures" / "bank"
+CANONICAL_SEED = 0  # variant 0 of a numeric item is its canonical (worked) example
 
+
+# -- the engine ------------------------------------------------------------------
+
+@functools.cache
+def _engine():
+    """Import the engine on first use (keeps torch out of migrate and friends).
+
+    Engine tensors are tiny: intra-op threads only add latency spikes and make
+    workers fight over cores, so each process computes on ENGINE_THREADS threads.
+    """
+    import torch
+
+    import engine
+
+    torch.set_num_threads(settings.ENGINE_THREADS)
+    return engine
+
+
+def engine_solve(*, kind: str, params: dict[str, Any]):
+    """Solve with the engine on the configured device (``ENGINE_DEVICE``)."""
+    return _engine().solve(kind, params, settings.ENGINE_DEVICE)
+
+
+def engine_check_binding(binding: dict[str, Any]) -> dict[str, Any]:
+    """Validate kind, params and answer_key of a numeric binding; BindingError names the field."""
+    engine = _engine()
+    try:
+        kind = engine.get_kind(binding["kind"])
+    except ValueError as exc:
+        raise BindingError("kind", str(exc)) from None
+    try:
+        params = kind.validate(binding["params"])
+    except ValueError as exc:
+        raise BindingError("params", str(exc)) from None
+    fixed = binding.get("fixed", [])
+    if not isinstance(fixed, list) or not set(fixed) <= {p.name for p in kind.params}:
+        raise BindingError("fixed", f"must list parameter names of {kind.name}, got {fixed!r}")
+    key = binding["answer_key"]
+    if not isinstance(key, str) or not key:
+        raise BindingError("answer_key", f"missing; {kind.name} answers "
+                           f"{', '.join(a.name for a in kind.answers)}")
+    try:
+        engine.answer_at(engine.solve(kind.name, params, "cpu").answer, key)
+    except ValueError as exc:
+        raise BindingError("answer_key", str(exc)) from None
+    return params
+
+
+def claim_evaluate(*, kind: str, params: dict[str, Any], answer_key: str,
+                   value: Any) -> tuple[Any, str]:
+    """Compute a source claim with the engine: (computed value, verified | erratum)."""
+    engine = _engine()
+    solution = engine_solve(kind=kind, params=params)
+    computed = engine.answer_at(solution.answer, answer_key)
+    from engine.compare import agrees_as_stated
+
+    status = ClaimStatus.VERIFIED if agrees_as_stated(value, computed) else ClaimStatus.ERRATUM
+    return computed, status
+
+
+# -- loading the bank --------------------------------------------------------------
 
 @dataclass
 class LoadReport:
@@ -31,33 +113,214 @@ class LoadReport:
         return bool(self.created or self.updated)
 
 
+def content_hash(content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _upsert(model, existing, key: str, values: dict[str, Any], report: LoadReport, name: str):
+    obj = existing.get(values[key])
+    if obj is None:
+        obj = model(**values)
+        obj.full_clean()
+        obj.save()
+        report.count("created", name)
+        return obj
+    if all(getattr(obj, k) == v for k, v in values.items()):
+        report.count("unchanged", name)
+        return obj
+    for k, v in values.items():
+        setattr(obj, k, v)
+    obj.full_clean()
+    obj.save()
+    report.count("updated", name)
+    return obj
+
+
 @transaction.atomic
-def bank_load(*, bank_dir: Path = DEFAULT_BANK_DIR) -> LoadReport:
+def bank_load(*, bank_dir: Path = DEFAULT_BANK_DIR, file: Path | None = None) -> LoadReport:
     """Load the bank files into the database, idempotently.
 
     Every file is parsed and validated first (``bankfile`` raises
-    ``BankFileError`` naming file and entry); the writes then run in one
-    transaction, so a bad file leaves the database as it was. Rows whose
-    content is unchanged are not written again.
+    ``BankFileError`` naming file, entry and field); the writes then run in one
+    transaction, so a bad file leaves the database as it was. Unchanged content
+    is not written again; changed content becomes a new published version.
+    With ``file``, the bank is read from one exported file instead of the folder.
     """
-    areas = bankfile.read_areas(bank_dir)
+    if file is not None:
+        areas, questions = bankfile.read_bank_file(file, engine_check_binding)
+    else:
+        areas = bankfile.read_areas(bank_dir)
+        questions = bankfile.read_questions(bank_dir, {a.slug for a in areas},
+                                            engine_check_binding)
     report = LoadReport()
-    existing = {a.slug: a for a in Area.objects.all()}
-    for entry in areas:
-        values = asdict(entry)
-        area = existing.get(entry.slug)
-        if area is None:
-            area = Area(**values)
-            area.full_clean()
-            area.save()
-            report.count("created", "area")
+    existing_areas = {a.slug: a for a in Area.objects.all()}
+    area_by_slug = {
+        entry.slug: _upsert(Area, existing_areas, "slug", asdict(entry), report, "area")
+        for entry in areas
+    }
+    existing = {q.slug: q for q in Question.objects.select_related("current")}
+    tags = {t.slug: t for t in Tag.objects.all()}
+    for entry in questions:
+        values = {"slug": entry.slug, "area": area_by_slug[entry.area], "position": entry.position,
+                  "importance": entry.importance, "difficulty": entry.difficulty,
+                  "status": QuestionStatus.PUBLISHED}
+        question = _upsert(Question, existing, "slug", values, report, "question")
+        for slug in entry.tags:
+            if slug not in tags:
+                tags[slug] = Tag.objects.create(slug=slug)
+        if {t.slug for t in question.tags.all()} != set(entry.tags):
+            question.tags.set([tags[s] for s in entry.tags])
+        digest = content_hash(entry.content)
+        if question.current is not None and question.current.content_hash == digest:
+            report.count("unchanged", "version")
             continue
-        if all(getattr(area, k) == v for k, v in values.items()):
-            report.count("unchanged", "area")
-            continue
-        for k, v in values.items():
-            setattr(area, k, v)
-        area.full_clean()
-        area.save()
-        report.count("updated", "area")
+        question_publish(question=question, content=entry.content, digest=digest)
+        report.count("created", "version")
     return report
+
+
+def question_publish(*, question: Question, content: dict[str, Any],
+                     digest: str | None = None) -> QuestionVersion:
+    """Create the next immutable version of ``question`` from ``content`` and publish it."""
+    number = (question.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    version = QuestionVersion(
+        question=question, number=number,
+        title_zh=content["title"]["zh-hans"], title_en=content["title"]["en"],
+        prompt_zh=content["prompt"]["zh-hans"], prompt_en=content["prompt"]["en"],
+        answer_zh=content["answer"]["zh-hans"], answer_en=content["answer"]["en"],
+        sources=content["sources"], content_hash=digest or content_hash(content),
+    )
+    version.full_clean()
+    version.save()
+    for position, item in enumerate(content["items"]):
+        quiz_item_create(version=version, position=position, item=item)
+    for position, claim in enumerate(content["claims"]):
+        source_claim_create(version=version, position=position, claim=claim)
+    question.current = version
+    question.status = QuestionStatus.PUBLISHED
+    question.save(update_fields=["current", "status", "updated_at"])
+    return version
+
+
+def quiz_item_create(*, version: QuestionVersion, position: int, item: dict[str, Any]) -> QuizItem:
+    obj = QuizItem(
+        version=version, position=position, type=item["type"],
+        prompt_zh=item["prompt"]["zh-hans"], prompt_en=item["prompt"]["en"],
+        kind=item.get("kind", ""), params=item.get("params", {}), vary=item.get("vary", True),
+        fixed=item.get("fixed", []), answer_key=item.get("answer_key", ""),
+        rtol=item.get("rtol"), atol=item.get("atol"), options=item.get("options", []),
+        explanation_zh=item["explanation"]["zh-hans"], explanation_en=item["explanation"]["en"],
+    )
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def source_claim_create(*, version: QuestionVersion, position: int,
+                        claim: dict[str, Any]) -> SourceClaim:
+    obj = SourceClaim(
+        version=version, position=position, seed=claim["source"]["seed"],
+        section=claim["source"]["section"], stated=claim["stated"],
+        explanation_zh=claim["explanation"]["zh-hans"], explanation_en=claim["explanation"]["en"],
+    )
+    if claim["underspecified"]:
+        obj.status = ClaimStatus.UNDERSPECIFIED
+    else:
+        obj.kind, obj.params, obj.answer_key = claim["kind"], claim["params"], claim["answer_key"]
+        obj.stated_value = claim["value"]
+        obj.computed_value, obj.status = claim_evaluate(
+            kind=obj.kind, params=obj.params, answer_key=obj.answer_key, value=obj.stated_value
+        )
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+# -- variants --------------------------------------------------------------------------
+
+def variant_get_or_create(*, item: QuizItem, seed: int) -> Variant:
+    """The stored variant ``seed`` of a numeric item (0 = the canonical example).
+
+    The first request computes and stores it; every later one reads the stored
+    numbers, so reloads and later reviews show the same variant and grading
+    never depends on recomputation.
+    """
+    if item.type != "numeric":
+        raise ValueError(f"item {item.pk} is not numeric")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    stored = Variant.objects.filter(item=item, seed=seed).first()
+    if stored is not None:
+        return stored
+    engine = _engine()
+    if seed == CANONICAL_SEED or not item.vary:
+        solution = engine_solve(kind=item.kind, params=item.params)
+    else:
+        canonical = engine.get_kind(item.kind).validate(item.params)
+        fixed = {k: canonical[k] for k in item.fixed}
+        solution = engine.sample(item.kind, seed, settings.ENGINE_DEVICE, fixed=fixed)
+    variant, _ = Variant.objects.get_or_create(
+        item=item, seed=seed,
+        defaults={"params": solution.params, "answer": solution.answer,
+                  "engine_versions": solution.versions},
+    )
+    return variant
+
+
+# -- verifying the bank ----------------------------------------------------------------
+
+def bank_verify(*, variants: int = 0) -> dict[str, Any]:
+    """Recompute every published numeric item (canonical example and ``variants`` seeded
+    variants) and every source claim with the engine.
+
+    A disagreement is an engine answer that fails its independent check, or a
+    binding that no longer resolves. Errata are findings, not failures.
+    """
+    engine = _engine()
+    items = QuizItem.objects.filter(
+        type="numeric", version__question__current=models_F("version")
+    ).select_related("version__question")
+    problems: list[dict[str, Any]] = []
+    count = 0
+    for item in items:
+        count += 1
+        slug = item.version.question.slug
+        try:
+            canonical = engine.get_kind(item.kind).validate(item.params)
+        except ValueError as exc:
+            problems.append({"question": slug, "item": item.position, "error": str(exc)})
+            continue
+        fixed = {k: canonical[k] for k in item.fixed}
+        seeds = [None, *range(1, variants + 1)] if item.vary else [None]
+        for seed in seeds:
+            try:
+                solution = (engine.solve(item.kind, item.params, "cpu") if seed is None else
+                            engine.sample(item.kind, seed, "cpu", fixed=fixed))
+                engine.answer_at(solution.answer, item.answer_key)
+            except (ValueError, RuntimeError) as exc:
+                problems.append({"question": slug, "item": item.position, "seed": seed,
+                                 "error": str(exc)})
+                continue
+            if not solution.verification.passed:
+                problems.append({"question": slug, "item": item.position, "seed": seed,
+                                 "error": "engine and check disagree by "
+                                          f"{solution.verification.max_abs_error:.3g}"})
+    claims = []
+    for claim in SourceClaim.objects.filter(
+        version__question__current=models_F("version")
+    ).select_related("version__question"):
+        row = {"question": claim.version.question.slug,
+               "source": f"{claim.seed} {claim.section}".strip(),
+               "stated": claim.stated, "computed": None, "status": claim.status}
+        if claim.status != ClaimStatus.UNDERSPECIFIED:
+            try:
+                row["computed"], row["status"] = claim_evaluate(
+                    kind=claim.kind, params=claim.params, answer_key=claim.answer_key,
+                    value=claim.stated_value)
+            except ValueError as exc:
+                problems.append({"question": row["question"], "claim": claim.position,
+                                 "error": str(exc)})
+        claims.append(row)
+    return {"items": count, "claims": claims, "disagreements": len(problems),
+            "problems": problems}

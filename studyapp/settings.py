@@ -11,7 +11,8 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-env.read_env(BASE_DIR / ".env", overwrite=False)  # optional; missing file is fine
+# Optional local settings file (``make run`` writes one); the environment wins over it.
+env.read_env(environ.Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env"))), overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -28,6 +29,9 @@ if ENGINE_DEVICE not in {"auto", "cpu", "cuda"}:
     raise environ.ImproperlyConfigured(
         f"ENGINE_DEVICE must be one of auto, cpu, cuda; got {ENGINE_DEVICE!r}"
     )
+
+# Threads per process for engine computations (its tensors are tiny; 1 is fastest).
+ENGINE_THREADS = env.int("ENGINE_THREADS", default=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

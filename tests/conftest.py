@@ -1,6 +1,14 @@
 import pytest
 
 
+def pytest_configure(config):
+    import torch
+
+    # The engine's tensors are tiny; extra intra-op threads only add latency spikes
+    # on a loaded machine (the app does the same, see services._engine).
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     """Small, fast overrides only (as bakerydemo's settings/test.py): cheap hashing and

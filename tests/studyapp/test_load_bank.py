@@ -1,29 +1,21 @@
 """manage.py load_bank: idempotent, updates what changed, refuses bad files whole."""
 
-import shutil
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from studyapp.bankfile import BankFileError
 from studyapp.models import Area
-from studyapp.services import DEFAULT_BANK_DIR, bank_load
+from studyapp.services import bank_load
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def bank_dir(tmp_path) -> Path:
-    target = tmp_path / "bank"
-    shutil.copytree(DEFAULT_BANK_DIR, target)
-    return target
-
 
 def test_loads_every_area_of_the_catalog():
     report = bank_load()
-    assert report.created == {"area": 16}
+    assert report.created["area"] == 16
     assert list(Area.objects.values_list("code", flat=True)) == [
         "FND", "PROP", "ACT", "LOSS", "MATH", "REG", "OPT", "LR",
         "NORM", "INIT", "CNN", "RNN", "GEN", "GRAD", "PRAC", "MISC",
@@ -37,7 +29,7 @@ def test_second_load_changes_nothing():
     before = list(Area.objects.values())
     report = bank_load()
     assert not report.changed
-    assert report.unchanged == {"area": 16}
+    assert report.unchanged["area"] == 16
     assert list(Area.objects.values()) == before
 
 
@@ -47,7 +39,7 @@ def test_changed_content_is_updated(bank_dir):
     path.write_text(path.read_text(encoding="utf-8").replace("激活函数", "激活函数（新）", 1),
                     encoding="utf-8")
     report = bank_load(bank_dir=bank_dir)
-    assert report.updated == {"area": 1} and report.unchanged == {"area": 15}
+    assert report.updated == {"area": 1} and report.unchanged["area"] == 15
     assert Area.objects.get(slug="act").name_zh == "激活函数（新）"
 
 
@@ -76,7 +68,7 @@ def test_malformed_file_is_named_and_nothing_is_written(bank_dir, edit, message)
 def test_command_reports_counts_and_is_idempotent():
     out = StringIO()
     call_command("load_bank", stdout=out)
-    assert "created: 16 areas" in out.getvalue()
+    assert "16 areas" in out.getvalue().splitlines()[0]
     out = StringIO()
     call_command("load_bank", stdout=out)
     assert "bank already up to date" in out.getvalue()

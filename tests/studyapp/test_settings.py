@@ -9,14 +9,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# A developer's local .env (``make run`` writes one) must not leak into these checks.
+NO_ENV_FILE = {"ENV_FILE": "/nonexistent/.env", "DJANGO_SETTINGS_MODULE": "studyapp.settings"}
+# Every variable settings.py reads; the test process may carry some (e.g. from a .env).
+SETTINGS_VARS = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",
+                 "CSRF_TRUSTED_ORIGINS", "ENGINE_DEVICE", "ENGINE_THREADS", "SESSION_COOKIE_SECURE",
+                 "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+                 "BEHIND_TLS_PROXY", "CONN_MAX_AGE", "TIME_ZONE", "LOG_LEVEL"}
+
+
+def clean_environ() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
 
 
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items()
-            if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ENGINE_DEVICE"}}
+    base = clean_environ()
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env={**base, "DJANGO_SETTINGS_MODULE": "studyapp.settings", **env},
-                          timeout=120)
+                          env={**base, **NO_ENV_FILE, **env}, timeout=120)
 
 
 SHOW = ("import django; django.setup(); from django.conf import settings as s; "
@@ -49,7 +58,7 @@ def test_check_deploy_is_clean_with_production_settings():
     proc = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 20 + "-production-secret-" + "y" * 30,
+        env={**clean_environ(), **NO_ENV_FILE, "DEBUG": "0", "SECRET_KEY": "x" * 20 + "-production-secret-" + "y" * 30,
              "SECURE_SSL_REDIRECT": "1", "ALLOWED_HOSTS": "study.example.org"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

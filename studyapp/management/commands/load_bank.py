@@ -11,12 +11,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--dir", type=Path, default=DEFAULT_BANK_DIR, help="bank folder (default: %(default)s)"
+            "--dir", type=Path, default=DEFAULT_BANK_DIR, help="bank folder (default: fixtures/bank)"
+        )
+        parser.add_argument(
+            "--file", type=Path, help="load one exported bank file (JSON or YAML) instead"
         )
 
     def handle(self, *args, **options):
         try:
-            report = bank_load(bank_dir=options["dir"])
+            report = bank_load(bank_dir=options["dir"], file=options["file"])
         except BankFileError as exc:
             raise CommandError(f"bank not loaded, nothing changed: {exc}") from exc
         for bucket in ("created", "updated", "unchanged"):
