@@ -22,43 +22,72 @@ def as_array(value: Any) -> np.ndarray:
     return arr
 
 
-def _scalars(a: Any, b: Any) -> bool:
-    return isinstance(a, int | float) and isinstance(b, int | float)
+Flat = tuple[tuple[int, ...], list[float]]
+
+
+def _flat(value: Any) -> Flat | None:
+    """Shape and row-major elements of a number or nested list of plain numbers.
+
+    None when ``value`` is anything else (numpy arrays, ragged lists): numpy handles those.
+    Small answers are the common case, and plain Python is faster than numpy for them.
+    """
+    if type(value) in (int, float):
+        return (), [value]
+    if type(value) is not list:
+        return None
+    if all(type(v) in (int, float) for v in value):
+        return (len(value),), value
+    parts = [_flat(v) for v in value]
+    if not parts or any(p is None for p in parts):
+        return None
+    shapes = {p[0] for p in parts}  # type: ignore[index]
+    if len(shapes) != 1:
+        return None
+    return (len(value), *shapes.pop()), [x for p in parts for x in p[1]]  # type: ignore[index]
+
+
+def _flatten_pair(a: Any, b: Any) -> tuple[Flat, Flat]:
+    fa, fb = _flat(a), _flat(b)
+    if fa is None or fb is None:
+        x, y = as_array(a), as_array(b)
+        fa, fb = (x.shape, x.ravel().tolist()), (y.shape, y.ravel().tolist())
+    return fa, fb
+
+
+def compare(a: Any, b: Any, *, rtol: float, atol: float) -> tuple[float, bool]:
+    """``(largest |a - b|, whether a agrees with the reference b)``, element-wise.
+
+    Different shapes never agree (error inf); non-finite elements must be equal.
+    """
+    (shape_a, xs), (shape_b, ys) = _flatten_pair(a, b)
+    if shape_a != shape_b:
+        return float("inf"), False
+    worst, ok = 0.0, True
+    for x, y in zip(xs, ys, strict=True):
+        if not (math.isfinite(x) and math.isfinite(y)):
+            if x != y:
+                return float("inf"), False
+            continue
+        diff = abs(x - y)
+        worst = max(worst, diff)
+        ok = ok and diff <= atol + rtol * abs(y)
+    return worst, ok
 
 
 def max_abs_error(a: Any, b: Any) -> float:
     """Largest element-wise |a - b|; inf if the shapes differ."""
-    if _scalars(a, b):  # fast path: most answers are single numbers
-        return abs(float(a) - float(b)) if math.isfinite(a) and math.isfinite(b) else (
-            0.0 if a == b else float("inf"))
-    x, y = as_array(a), as_array(b)
-    if x.shape != y.shape:
-        return float("inf")
-    if x.size == 0:
-        return 0.0
-    return float(np.max(np.abs(x - y)))
+    return compare(a, b, rtol=0.0, atol=0.0)[0]
 
 
 def allclose(a: Any, b: Any, *, rtol: float, atol: float) -> bool:
     """True when ``a`` matches the reference ``b`` element-wise within tolerance."""
-    if _scalars(a, b):
-        if not (math.isfinite(a) and math.isfinite(b)):
-            return a == b
-        return abs(a - b) <= atol + rtol * abs(b)
-    x, y = as_array(a), as_array(b)
-    if x.shape != y.shape:
-        return False
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        return bool(np.array_equal(x, y))
-    return bool(np.all(np.abs(x - y) <= atol + rtol * np.abs(y)))
+    return compare(a, b, rtol=rtol, atol=atol)[1]
 
 
 def exact(a: Any, b: Any) -> bool:
     """Exact equality of integers or shapes (floats that are whole numbers count)."""
-    if _scalars(a, b):
-        return a == b
-    x, y = as_array(a), as_array(b)
-    return x.shape == y.shape and bool(np.array_equal(x, y))
+    (shape_a, xs), (shape_b, ys) = _flatten_pair(a, b)
+    return shape_a == shape_b and xs == ys
 
 
 def decimals_of(stated: str) -> int:
@@ -87,18 +116,3 @@ def agrees_as_stated(stated: Any, computed: Any) -> bool:
     half_unit = 0.5 * 10.0 ** (-decimals_of(text))
     return abs(got - value) <= half_unit * (1 + 1e-9) + 1e-15
 
-
-def compare(a: Any, b: Any, *, rtol: float, atol: float) -> tuple[float, bool]:
-    """``(max_abs_error(a, b), allclose(a, b, ...))``, converting each side only once."""
-    if _scalars(a, b):
-        return max_abs_error(a, b), allclose(a, b, rtol=rtol, atol=atol)
-    x, y = as_array(a), as_array(b)
-    if x.shape != y.shape:
-        return float("inf"), False
-    if x.size == 0:
-        return 0.0, True
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        same = bool(np.array_equal(x, y))
-        return (0.0 if same else float("inf")), same
-    diff = np.abs(x - y)
-    return float(diff.max()), bool(np.all(diff <= atol + rtol * np.abs(y)))

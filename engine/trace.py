@@ -13,9 +13,13 @@ from typing import Any
 
 import torch
 
+_ATOMS = (int, float, str, bool, type(None))
+
 
 def plain(value: Any) -> Any:
     """Convert tensors, numpy arrays and tuples to JSON-ready Python values."""
+    if type(value) in _ATOMS:
+        return value
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu()
         return value.item() if value.ndim == 0 else value.tolist()
@@ -24,6 +28,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
+        if all(type(v) in _ATOMS for v in value):
+            return list(value)
         return [plain(v) for v in value]
     return value
 
