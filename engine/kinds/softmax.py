@@ -32,6 +32,14 @@ def _logits(rng: random.Random, low: int = 2, high: int = 5) -> list[float]:
     return [round(rng.uniform(-4, 4), 1) for _ in range(rng.randint(low, high))]
 
 
+def _sigmoid(v: float) -> float:
+    """Logistic sigmoid that never overflows (exp of a non-positive number only)."""
+    if v >= 0:
+        return 1 / (1 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1 + e)
+
+
 def softmax_reference(z: list[float], temperature: float = 1.0) -> tuple[list[float], list[float]]:
     """Probabilities and log-probabilities by Python ``math`` and ``fsum`` (independent of torch)."""
     scaled = [v / temperature for v in z]
@@ -106,7 +114,7 @@ class Softmax(Kind):
             probs, log_probs = softmax_reference(z, 1.0)
             out.append(Misconception("ignored_temperature", "Ignored the temperature", "忽略了温度",
                                      {"probs": probs, "log_probs": log_probs}))
-        sig = [1 / (1 + math.exp(-v / T)) for v in z]
+        sig = [_sigmoid(v / T) for v in z]
         out.append(Misconception("sigmoid_per_logit", "Applied a sigmoid to each logit separately",
                                  "对每个 logit 单独做了 sigmoid", {"probs": sig}))
         total = math.fsum(z)
@@ -114,9 +122,10 @@ class Softmax(Kind):
             out.append(Misconception("normalised_logits", "Divided logits by their sum (no exponential)",
                                      "直接用 logit 除以总和（没有取指数）",
                                      {"probs": [v / total for v in z]}))
-        probs, _ = softmax_reference(z, T)
+        _, log_probs = softmax_reference(z, T)
         out.append(Misconception("log10", "Used log base 10 for the log-probabilities",
-                                 "对数用了以 10 为底", {"log_probs": [math.log10(q) for q in probs]}))
+                                 "对数用了以 10 为底",
+                                 {"log_probs": [v / math.log(10) for v in log_probs]}))
         return out
 
     def solve_batch(self, ps: list[dict[str, Any]], device: torch.device) -> list[dict[str, Any]]:
