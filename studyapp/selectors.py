@@ -6,9 +6,10 @@ import importlib
 from typing import Any
 
 from django.db import DatabaseError, connection
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 
 from studyapp import __version__
-from studyapp.models import Area, Question
+from studyapp.models import Area, Question, QuizItem
 
 
 def areas_for_home():
@@ -92,3 +93,70 @@ def bank_export() -> dict[str, Any]:
             "claims": [_claim_export(c) for c in v.claims.all()],
         })
     return {"areas": areas, "questions": questions}
+
+
+def _search_q(term: str) -> Q:
+    q = Q()
+    for field in ("title", "prompt", "answer"):
+        for lang in ("zh", "en"):
+            q |= Q(**{f"current__{field}_{lang}__icontains": term})
+    return q
+
+
+def question_list(*, filters: dict[str, Any] | None = None):
+    """Published questions for the list page, filtered and, with a search, ranked.
+
+    Search matches every whitespace-separated term as a substring of the title,
+    prompt or answer in either language (so two-character Chinese words such as
+    卷积 match); a match in the title ranks above one in the prompt, then the answer.
+    """
+    filters = filters or {}
+    qs = (Question.objects.published()
+          .select_related("area", "current")
+          .prefetch_related("tags")
+          .annotate(is_numeric=Exists(QuizItem.objects.filter(version=OuterRef("current"),
+                                                              type="numeric"))))
+    if filters.get("area"):
+        qs = qs.filter(area=filters["area"])
+    if filters.get("importance"):
+        qs = qs.filter(importance=filters["importance"])
+    if filters.get("difficulty"):
+        qs = qs.filter(difficulty=filters["difficulty"])
+    if filters.get("tag"):
+        qs = qs.filter(tags=filters["tag"])
+    if filters.get("kind") in ("numeric", "conceptual"):
+        qs = qs.filter(is_numeric=filters["kind"] == "numeric")
+    terms = search_terms(filters.get("q", ""))
+    if terms:
+        for term in terms:
+            qs = qs.filter(_search_q(term))
+        rank = Value(0)
+        for weight, field in ((4, "title"), (2, "prompt"), (1, "answer")):
+            for lang in ("zh", "en"):
+                rank = rank + Case(
+                    When(**{f"current__{field}_{lang}__icontains": terms[0]}, then=Value(weight)),
+                    default=Value(0),
+                )
+        qs = qs.annotate(rank=rank).order_by("-rank", "area__position", "position")
+    return qs
+
+
+def search_terms(q: str) -> list[str]:
+    return [t for t in q.split() if t][:5]
+
+
+def question_card(*, slug: str) -> Question:
+    """One published question with its current version, items and claims."""
+    return (Question.objects.published()
+            .select_related("area", "current")
+            .prefetch_related("tags", "current__items", "current__claims")
+            .get(slug=slug))
+
+
+def question_neighbours(*, slug: str, filters: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Slugs before and after ``slug`` in the filtered list (one query)."""
+    slugs = list(question_list(filters=filters).values_list("slug", flat=True))
+    if slug not in slugs:
+        return None, None
+    i = slugs.index(slug)
+    return (slugs[i - 1] if i > 0 else None), (slugs[i + 1] if i + 1 < len(slugs) else None)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F as models_F
 
@@ -324,3 +325,31 @@ def bank_verify(*, variants: int = 0) -> dict[str, Any]:
         claims.append(row)
     return {"items": count, "claims": claims, "disagreements": len(problems),
             "problems": problems}
+
+
+@dataclass(frozen=True)
+class WorkedItem:
+    """A numeric item as the card shows it: the variant's numbers and the engine's solution."""
+
+    item: QuizItem
+    variant: Variant
+    asked: Any
+    solution: dict[str, Any]
+
+
+def item_worked(*, item: QuizItem, seed: int) -> WorkedItem:
+    """The stored variant ``seed`` of a numeric item with its full worked solution.
+
+    The answer comes from the stored variant; the steps are recomputed from its
+    params (cached: the same params always give the same steps).
+    """
+    variant = variant_get_or_create(item=item, seed=seed)
+    key = "solution:v1:" + hashlib.sha256(
+        json.dumps([item.kind, variant.params, variant.engine_versions], sort_keys=True).encode()
+    ).hexdigest()
+    solution = cache.get(key)
+    if solution is None:
+        solution = engine_solve(kind=item.kind, params=variant.params).to_dict()
+        cache.set(key, solution, 24 * 3600)
+    asked = _engine().answer_at(variant.answer, item.answer_key)
+    return WorkedItem(item=item, variant=variant, asked=asked, solution=solution)

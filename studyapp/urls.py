@@ -6,6 +6,8 @@ from studyapp import views
 # The app's own pages live in the "studyapp" namespace: reverse("studyapp:home").
 studyapp_patterns = [
     path("", views.home, name="home"),
+    path("questions/", views.question_list, name="question_list"),
+    path("questions/<slug:slug>/", views.question_detail, name="question_detail"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

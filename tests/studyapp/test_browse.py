@@ -1,0 +1,108 @@
+"""The question list (filters, search, ranking) and the card page."""
+
+import pytest
+from django.urls import reverse
+
+from studyapp.services import bank_load
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank(bank_dir):
+    bank_load(bank_dir=bank_dir)
+
+
+def list_slugs(client, **params) -> list[str]:
+    response = client.get(reverse("studyapp:question_list"), params)
+    assert response.status_code == 200
+    return [q.slug for q in response.context["questions"]]
+
+
+def test_list_shows_every_published_question(client, bank):
+    assert list_slugs(client) == ["prop-01", "prop-02", "prop-03"]
+
+
+def test_two_character_chinese_words_are_found(client, bank):
+    assert "prop-03" in list_slugs(client, q="梯度")
+    assert list_slugs(client, q="插图") == ["prop-02"]
+
+
+def test_search_is_case_insensitive_in_english_and_ranks_titles_first(client, bank):
+    slugs = list_slugs(client, q="BACK-PROPAGATION")
+    assert slugs[0] == "prop-03"  # the only title with the word
+    assert set(slugs) >= {"prop-01", "prop-03"}
+
+
+def test_search_highlights_matches(client, bank):
+    response = client.get(reverse("studyapp:question_list"), {"q": "反向传播"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "<mark>反向传播</mark>" in response.content.decode()
+
+
+def test_every_term_must_match(client, bank):
+    assert list_slugs(client, q="sigmoid 3-4-2") == ["prop-02"]
+
+
+def test_filters(client, bank):
+    assert list_slugs(client, area="prop", difficulty=1) == ["prop-01", "prop-02"]
+    assert list_slugs(client, tag="worked-example") == ["prop-03"]
+    assert list_slugs(client, kind="conceptual") == []
+    assert list_slugs(client, kind="numeric") == ["prop-01", "prop-02", "prop-03"]
+
+
+def test_bad_filter_values_show_an_error_and_are_ignored(client, bank):
+    response = client.get(reverse("studyapp:question_list"), {"importance": "9", "area": "nope"})
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() == {"importance", "area"}
+    assert len(response.context["questions"]) == 3
+
+
+def test_list_query_count(client, bank, django_assert_max_num_queries):
+    # areas + tags for the filter form, the questions, their tags
+    with django_assert_max_num_queries(4):
+        client.get(reverse("studyapp:question_list"), {"q": "传播"})
+
+
+def test_card_shows_prompt_answer_worked_solution_and_errata(client, bank):
+    response = client.get(reverse("studyapp:question_detail", args=["prop-03"]),
+                          HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Back-propagation by hand" in html
+    assert "0.0821670" in html  # dE/dw5 of the worked example
+    assert "✔ Verified" in html
+    assert "The source says 0.75136079; the correct value is 0.751365" in html
+    assert "002_fc696528f3d45713.txt" in html
+    assert 'rel="next"' not in html and 'rel="prev"' in html
+
+
+def test_card_new_numbers_are_stable_on_reload(client, bank):
+    url = reverse("studyapp:question_detail", args=["prop-03"])
+    first = client.get(url, {"variant": 5}).context["worked"][0]
+    again = client.get(url, {"variant": 5}).context["worked"][0]
+    canonical = client.get(url).context["worked"][0]
+    assert first.variant.pk == again.variant.pk and first.asked == again.asked
+    assert first.variant.params != canonical.variant.params
+
+
+def test_card_query_count_is_bounded(client, bank, django_assert_max_num_queries):
+    url = reverse("studyapp:question_detail", args=["prop-03"])
+    client.get(url)  # stores the variants
+    with django_assert_max_num_queries(9):
+        client.get(url)
+
+
+@pytest.mark.parametrize("variant", ["abc", "-1", "1.5", "99999999999"])
+def test_bad_variant_is_a_400_with_a_reason(client, bank, variant):
+    response = client.get(reverse("studyapp:question_detail", args=["prop-03"]), {"variant": variant})
+    assert response.status_code == 400
+    assert response.content.decode()
+
+
+def test_unknown_question_is_404(client, bank):
+    assert client.get(reverse("studyapp:question_detail", args=["nope-01"])).status_code == 404
+
+
+def test_previous_next_follow_the_filter(client, bank):
+    response = client.get(reverse("studyapp:question_detail", args=["prop-02"]), {"difficulty": 1})
+    assert response.context["previous"] == "prop-01" and response.context["next"] is None
