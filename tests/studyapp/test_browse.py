@@ -106,3 +106,18 @@ def test_unknown_question_is_404(client, bank):
 def test_previous_next_follow_the_filter(client, bank):
     response = client.get(reverse("studyapp:question_detail", args=["prop-02"]), {"difficulty": 1})
     assert response.context["previous"] == "prop-01" and response.context["next"] is None
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh-hans", ["筛选", "道题", "全部领域"]),
+                                                 ("en", ["Filter", "questions", "all areas"])])
+def test_interface_follows_the_language(client, bank, language, words):
+    html = client.get(reverse("studyapp:question_list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert all(word in html for word in words)
+
+
+def test_card_content_follows_the_language(client, bank):
+    url = reverse("studyapp:question_detail", args=["prop-03"])
+    zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "用数值实例走一遍反向传播" in zh and "原文给出 0.75136079；正确值是 0.751365" in zh
+    assert "Back-propagation by hand" in en and "用数值实例" not in en
