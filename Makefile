@@ -11,7 +11,7 @@ PORT   ?= 8000
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run dev serve test test-pg lint bench install install-test migrate bank static env clean help
+.PHONY: run dev serve test test-pg lint bench install install-test migrate bank static env clean help browser-deps screenshot
 
 help:
 	@echo "make run | make dev | make test | make test-pg | make bench | make lint | make clean"
@@ -62,13 +62,22 @@ dev: bank
 lint: install-test
 	$(BIN)/ruff check .
 
+# Browser tests drive Debian's Chromium; CJK fonts make Chinese pages render properly.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+		echo "installing chromium and fonts-noto-cjk (Debian packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+		|| echo "could not install chromium: browser tests will be skipped"; \
+	fi
+
 # Exit code 5 (no tests collected) is not a failure of the suite itself.
-test: install-test lint
+test: install-test browser-deps lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/python -m engine verify --variants 200
 
 # The same suite on PostgreSQL with Redis as the cache (the servers CI provides).
-test-pg: install-test
+test-pg: install-test browser-deps
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
@@ -77,6 +86,10 @@ bench: install-test
 	mkdir -p .bench
 	$(BIN)/python -m engine bench --markdown | tee .bench/engine.md
 	/usr/bin/time -v $(BIN)/python -m engine verify --variants 1000 2>&1 | tee .bench/verify.txt
+
+# The README's screenshot of a card page (served by a throw-away server on the test data).
+screenshot: install-test browser-deps
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/browser -q -k screenshot -p no:xdist
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis .bench

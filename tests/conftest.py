@@ -1,3 +1,6 @@
+import shutil
+from pathlib import Path
+
 import pytest
 
 
@@ -18,3 +21,15 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def bank_dir(tmp_path) -> Path:
+    """A small copy of the real bank (the areas and one area's questions), free to edit."""
+    from studyapp.services import DEFAULT_BANK_DIR
+
+    target = tmp_path / "bank"
+    target.mkdir()
+    for name in ("areas.yaml", "prop.yaml"):
+        shutil.copy(DEFAULT_BANK_DIR / name, target / name)
+    return target

@@ -71,16 +71,16 @@ def step_label(step: dict) -> str:
 
 
 @register.filter
-def number(value) -> str:
-    """Numbers and nested lists for display, to 6 significant digits."""
+def number(value, digits: int = 6) -> str:
+    """Numbers and nested lists for display, to ``digits`` significant digits."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.{digits}g}"
     if isinstance(value, list):
-        return "[" + ", ".join(number(v) for v in value) + "]"
+        return "[" + ", ".join(number(v, digits) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {number(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {number(v, digits)}" for k, v in value.items()) + "}"
     return str(value)
 
 
