@@ -43,3 +43,65 @@ class VariantForm(forms.Form):
         min_value=0, max_value=2**31 - 1, required=False,
         error_messages={"invalid": _("The variant must be a whole number (0 is the worked example).")},
     )
+
+
+JSON_TYPES = ("array", "object")  # typed as JSON in a text area
+
+
+class KindForm(forms.Form):
+    """A what-if calculator's form, built from an engine kind's parameter schema.
+
+    Arrays are typed as JSON (``[[1, 2], [3, 4]]``). The engine validates the
+    values; its message names the parameter, and the error is shown on that field.
+    """
+
+    def __init__(self, schema: dict, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = schema
+        for p in schema["params"]:
+            self.fields[p["name"]] = self._field(p)
+
+    @staticmethod
+    def _field(p: dict) -> forms.Field:
+        required = p["required"] and p["type"] != "boolean"
+        help_text = p.get("help", "")
+        if p["type"] == "choice":
+            return forms.ChoiceField(choices=[(c, c) for c in p["choices"]], required=required,
+                                     help_text=help_text)
+        if p["type"] == "boolean":
+            return forms.BooleanField(required=False, help_text=help_text)
+        widget = forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}) if p["type"] in (
+            JSON_TYPES) else forms.TextInput(attrs={"spellcheck": "false"})
+        return forms.CharField(required=required, help_text=help_text, widget=widget,
+                               max_length=20_000)
+
+    def raw_params(self) -> dict:
+        """The submitted values as JSON types (arrays parsed); call after is_valid()."""
+        import json
+
+        params = {}
+        for p in self.schema["params"]:
+            value = self.cleaned_data.get(p["name"])
+            if value in (None, "") and p["type"] != "boolean":
+                continue
+            if p["type"] != "choice" and not isinstance(value, bool):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    if p["type"] not in JSON_TYPES:
+                        value = value.strip()  # e.g. "inf"; the engine names what is wrong
+                    else:
+                        self.add_error(p["name"], _("Not valid JSON: write numbers or "
+                                                    "[lists, of, numbers]."))
+                        continue
+            params[p["name"]] = value
+        return params
+
+    def initial_from(self, params: dict) -> None:
+        import json
+
+        for p in self.schema["params"]:
+            if p["name"] in params and params[p["name"]] is not None:
+                value = params[p["name"]]
+                self.initial[p["name"]] = value if p["type"] in ("choice", "boolean") else (
+                    json.dumps(value, ensure_ascii=False))

@@ -353,3 +353,25 @@ def item_worked(*, item: QuizItem, seed: int) -> WorkedItem:
         cache.set(key, solution, 24 * 3600)
     asked = _engine().answer_at(variant.answer, item.answer_key)
     return WorkedItem(item=item, variant=variant, asked=asked, solution=solution)
+
+
+# -- what-if calculators ------------------------------------------------------------------
+
+def engine_kinds() -> list[dict[str, Any]]:
+    engine = _engine()
+    return [engine.get_kind(name).schema() for name in engine.list_kinds()]
+
+
+def engine_schema(*, kind: str) -> dict[str, Any]:
+    """The kind's schema; ValueError for an unknown kind."""
+    return _engine().get_kind(kind).schema()
+
+
+def engine_example(*, kind: str) -> dict[str, Any]:
+    """A ready-to-edit example for a calculator (the kind's variant 0)."""
+    return _engine().sample_params(kind, 0)
+
+
+def engine_calculate(*, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Solve for a calculator; ValueError names the bad parameter."""
+    return engine_solve(kind=kind, params=params).to_dict()

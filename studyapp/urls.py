@@ -8,6 +8,8 @@ studyapp_patterns = [
     path("", views.home, name="home"),
     path("questions/", views.question_list, name="question_list"),
     path("questions/<slug:slug>/", views.question_detail, name="question_detail"),
+    path("engine/", views.engine_index, name="engine_index"),
+    path("engine/<str:kind>/", views.engine_calculator, name="engine_calculator"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

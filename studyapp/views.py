@@ -1,10 +1,12 @@
+import re
+
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from studyapp import selectors, services
-from studyapp.forms import QuestionFilterForm, VariantForm
+from studyapp.forms import KindForm, QuestionFilterForm, VariantForm
 from studyapp.models import Question
 
 
@@ -47,6 +49,40 @@ def question_detail(request, slug: str):
         "claims": list(version.claims.all()), "previous": previous, "next": following,
         "query": request.GET.urlencode(),
     })
+
+
+@require_GET
+def engine_index(request):
+    return render(request, "studyapp/engine_index.html", {"kinds": services.engine_kinds()})
+
+
+@require_GET
+def engine_calculator(request, kind: str):
+    try:
+        schema = services.engine_schema(kind=kind)
+    except ValueError:
+        raise Http404("No such engine kind") from None
+    form = KindForm(schema, request.GET or None)
+    if form.is_bound:
+        params = form.raw_params() if form.is_valid() else None
+    else:
+        params = services.engine_example(kind=kind)
+        form.initial_from(params)
+    solution = None
+    if params is not None and not form.errors:
+        try:
+            solution = services.engine_calculate(kind=kind, params=params)
+        except ValueError as exc:
+            form.add_error(engine_error_field(str(exc), form), str(exc))
+    return render(request, "studyapp/engine_calculator.html", {
+        "schema": schema, "form": form, "solution": solution,
+    }, status=400 if form.errors else 200)
+
+
+def engine_error_field(message: str, form) -> str | None:
+    """The form field an engine message is about ("parameter 'lr': ..."), if it has one."""
+    match = re.match(r"parameter '(\w+)'", message)
+    return match.group(1) if match and match.group(1) in form.fields else None
 
 
 @never_cache
