@@ -82,9 +82,14 @@ class KindForm(forms.Form):
         params = {}
         for p in self.schema["params"]:
             value = self.cleaned_data.get(p["name"])
-            if value in (None, "") and p["type"] != "boolean":
+            if p["type"] == "boolean":
+                # An unticked box sends nothing: leave the engine's default unless it differs.
+                if value != bool(p.get("default")):
+                    params[p["name"]] = value
                 continue
-            if p["type"] != "choice" and not isinstance(value, bool):
+            if value in (None, ""):
+                continue
+            if p["type"] != "choice":
                 try:
                     value = json.loads(value)
                 except ValueError:

@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F as models_F
 
-from studyapp import bankfile
+from studyapp import bankfile, plots
 from studyapp.bankfile import BindingError
 from studyapp.models import (
     Area,
@@ -375,3 +375,46 @@ def engine_example(*, kind: str) -> dict[str, Any]:
 def engine_calculate(*, kind: str, params: dict[str, Any]) -> dict[str, Any]:
     """Solve for a calculator; ValueError names the bad parameter."""
     return engine_solve(kind=kind, params=params).to_dict()
+
+
+PLOT_STEPS = 400  # points on a schedule's curve
+
+
+def calculator_plot(*, kind: str, params: dict[str, Any], english: bool) -> str:
+    """An SVG chart for the calculators where a picture says more than the numbers
+    (activations and derivatives, a schedule over steps, optimiser paths); "" otherwise."""
+    engine = _engine()
+    p = engine.get_kind(kind).validate(params)
+    if kind == "activation":
+        grid = [round(-6 + 0.05 * i, 2) for i in range(241)]
+        answer = engine_solve(kind=kind, params={**p, "x": grid}).answer
+        return plots.line_chart(
+            [plots.Series(p["name"], grid, answer["value"]),
+             plots.Series(p["name"] + "′", grid, answer["derivative"], dashed=True)],
+            title=(f"{p['name']} and its derivative" if english else f"{p['name']} 及其导数"),
+            x_label="x", y_label="f(x), f′(x)")
+    if kind == "lr_schedule":
+        last = max(p["step"], *(p.get(k) or 0 for k in ("decay_steps", "warmup_steps")), 10)
+        last = min(int(last * 1.5) + 1, 10**6)
+        steps = sorted({round(last * i / PLOT_STEPS) for i in range(PLOT_STEPS + 1)})
+        rates = [a["lr"] for a in engine.solve_batch(kind, [{**p, "step": s} for s in steps])]
+        return plots.line_chart(
+            [plots.Series(p["name"], steps, rates)],
+            title=("Learning rate over training steps" if english else "学习率随训练步数的变化"),
+            x_label="step" if english else "步数", y_label="lr")
+    if kind == "optimizer" and len(p["theta0"]) == 2:
+        names = ("sgd", "momentum", "adam") if p.get("objective") else (p["name"],)
+        paths = []
+        for name in names:
+            run = p if name == p["name"] else {
+                k: v for k, v in p.items()
+                if k in ("theta0", "grads", "objective", "curvature", "steps", "lr")}
+            trajectory = engine_solve(kind=kind, params={**run, "name": name}).answer["trajectory"]
+            points = [p["theta0"], *trajectory]
+            paths.append(plots.Series(name, [q[0] for q in points], [q[1] for q in points]))
+        optimum = {"quadratic": (0.0, 0.0), "rosenbrock": (1.0, 1.0)}.get(p.get("objective"))
+        return plots.path_chart(
+            paths, optimum=optimum,
+            title=("Optimiser iterates θ_t" if english else "优化器的迭代轨迹 θ_t"),
+            x_label="θ₁", y_label="θ₂")
+    return ""

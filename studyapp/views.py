@@ -68,14 +68,16 @@ def engine_calculator(request, kind: str):
     else:
         params = services.engine_example(kind=kind)
         form.initial_from(params)
-    solution = None
+    solution, chart = None, ""
     if params is not None and not form.errors:
         try:
             solution = services.engine_calculate(kind=kind, params=params)
+            chart = services.calculator_plot(kind=kind, params=params,
+                                             english=request.LANGUAGE_CODE == "en")
         except ValueError as exc:
             form.add_error(engine_error_field(str(exc), form), str(exc))
     return render(request, "studyapp/engine_calculator.html", {
-        "schema": schema, "form": form, "solution": solution,
+        "schema": schema, "form": form, "solution": solution, "chart": chart,
     }, status=400 if form.errors else 200)
 
 

@@ -1,0 +1,144 @@
+"""Small, dependency-free SVG charts drawn from engine data.
+
+Server-side SVG needs no JavaScript, works under a strict Content-Security-Policy
+and prints well. Colours are the Okabe–Ito palette (distinguishable with common
+colour-vision deficiencies); every chart has a title and text for screen readers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+WIDTH, HEIGHT = 640, 320
+MARGIN = {"left": 56, "right": 16, "top": 28, "bottom": 44}
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    xs: list[float]
+    ys: list[float]
+    dashed: bool = False
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """About ``count`` round tick values covering [lo, hi]."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return []
+    if hi == lo:
+        hi, lo = hi + 1, lo - 1
+    raw = (hi - lo) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.ceil(lo / step) * step
+    ticks, t = [], start
+    while t <= hi + step * 1e-9:
+        ticks.append(round(t, 12))
+        t += step
+    return ticks
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4g}"
+
+
+class _Frame:
+    def __init__(self, xlo, xhi, ylo, yhi, width=WIDTH, height=HEIGHT):
+        self.xlo, self.xhi, self.ylo, self.yhi = xlo, xhi, ylo, yhi
+        self.w, self.h = width, height
+        self.pw = width - MARGIN["left"] - MARGIN["right"]
+        self.ph = height - MARGIN["top"] - MARGIN["bottom"]
+
+    def x(self, v: float) -> float:
+        return MARGIN["left"] + (v - self.xlo) / ((self.xhi - self.xlo) or 1) * self.pw
+
+    def y(self, v: float) -> float:
+        return MARGIN["top"] + (1 - (v - self.ylo) / ((self.yhi - self.ylo) or 1)) * self.ph
+
+
+def _axes(f: _Frame, x_label: str, y_label: str) -> list[str]:
+    out = [f'<rect x="{MARGIN["left"]}" y="{MARGIN["top"]}" width="{f.pw}" height="{f.ph}" '
+           f'fill="#fff" stroke="#c9d0da"/>']
+    for t in nice_ticks(f.xlo, f.xhi):
+        x = f.x(t)
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{MARGIN["top"]}" '
+                   f'y2="{MARGIN["top"] + f.ph}" stroke="#eef1f5"/>')
+        out.append(f'<text x="{x:.1f}" y="{MARGIN["top"] + f.ph + 16}" text-anchor="middle">'
+                   f'{_fmt(t)}</text>')
+    for t in nice_ticks(f.ylo, f.yhi):
+        y = f.y(t)
+        out.append(f'<line x1="{MARGIN["left"]}" x2="{MARGIN["left"] + f.pw}" y1="{y:.1f}" '
+                   f'y2="{y:.1f}" stroke="#eef1f5"/>')
+        out.append(f'<text x="{MARGIN["left"] - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                   f'{_fmt(t)}</text>')
+    out.append(f'<text x="{MARGIN["left"] + f.pw / 2}" y="{f.h - 6}" text-anchor="middle" '
+               f'class="axis-label">{escape(x_label)}</text>')
+    out.append(f'<text transform="translate(14 {MARGIN["top"] + f.ph / 2}) rotate(-90)" '
+               f'text-anchor="middle" class="axis-label">{escape(y_label)}</text>')
+    return out
+
+
+def _legend(series: list[Series]) -> list[str]:
+    out, x = [], MARGIN["left"]
+    for i, s in enumerate(series):
+        color = PALETTE[i % len(PALETTE)]
+        dash = ' stroke-dasharray="5 4"' if s.dashed else ""
+        out.append(f'<line x1="{x}" x2="{x + 18}" y1="14" y2="14" stroke="{color}" '
+                   f'stroke-width="2.5"{dash}/>')
+        out.append(f'<text x="{x + 22}" y="18">{escape(s.label)}</text>')
+        x += 30 + 7.5 * len(s.label)
+    return out
+
+
+def _svg(title: str, body: list[str], width=WIDTH, height=HEIGHT) -> str:
+    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+            f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">'
+            f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
+
+
+def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str) -> str:
+    """Lines y(x), one per series, on shared axes."""
+    xs = [x for s in series for x in s.xs]
+    ys = [y for s in series for y in s.ys if math.isfinite(y)]
+    if not xs or not ys:
+        return ""
+    ylo, yhi = min(ys), max(ys)
+    pad = (yhi - ylo) * 0.05 or 0.5
+    f = _Frame(min(xs), max(xs), ylo - pad, yhi + pad)
+    body = _axes(f, x_label, y_label)
+    for i, s in enumerate(series):
+        points = " ".join(f"{f.x(x):.1f},{f.y(y):.1f}" for x, y in zip(s.xs, s.ys, strict=True)
+                          if math.isfinite(y))
+        dash = ' stroke-dasharray="5 4"' if s.dashed else ""
+        body.append(f'<polyline fill="none" stroke="{PALETTE[i % len(PALETTE)]}" '
+                    f'stroke-width="2.2"{dash} points="{points}"/>')
+    return _svg(title, body + _legend(series))
+
+
+def path_chart(paths: list[Series], *, title: str, x_label: str, y_label: str,
+               optimum: tuple[float, float] | None = None) -> str:
+    """2-D trajectories (e.g. optimiser iterates θ_t), with start and end marked."""
+    xs = [x for p in paths for x in p.xs] + ([optimum[0]] if optimum else [])
+    ys = [y for p in paths for y in p.ys] + ([optimum[1]] if optimum else [])
+    if not xs:
+        return ""
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    half = span * 0.55
+    f = _Frame(cx - half * 2, cx + half * 2, cy - half, cy + half)  # 2:1 plot, equal scale
+    body = _axes(f, x_label, y_label)
+    if optimum:
+        body.append(f'<text x="{f.x(optimum[0]):.1f}" y="{f.y(optimum[1]) + 5:.1f}" '
+                    f'text-anchor="middle" class="optimum">★</text>')
+    for i, p in enumerate(paths):
+        color = PALETTE[i % len(PALETTE)]
+        points = " ".join(f"{f.x(x):.1f},{f.y(y):.1f}" for x, y in zip(p.xs, p.ys, strict=True))
+        body.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}"/>')
+        for x, y in zip(p.xs, p.ys, strict=True):
+            body.append(f'<circle cx="{f.x(x):.1f}" cy="{f.y(y):.1f}" r="2.6" fill="{color}"/>')
+        body.append(f'<circle cx="{f.x(p.xs[0]):.1f}" cy="{f.y(p.ys[0]):.1f}" r="5" fill="none" '
+                    f'stroke="{color}" stroke-width="2"/>')
+    return _svg(title, body + _legend(paths))

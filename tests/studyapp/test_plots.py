@@ -1,0 +1,44 @@
+"""SVG charts: axes with round ticks, one line per series, readable by screen readers."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from studyapp import plots
+
+
+@pytest.mark.parametrize(("lo", "hi", "expected"), [(0, 1, [0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+                                                    (-6, 6, [-5, -2.5, 0, 2.5, 5])])
+def test_nice_ticks(lo, hi, expected):
+    assert plots.nice_ticks(lo, hi) == pytest.approx(expected)
+
+
+def test_line_chart_has_a_title_a_line_per_series_and_a_legend():
+    svg = plots.line_chart([plots.Series("a", [0, 1, 2], [0, 1, 4]),
+                            plots.Series("b", [0, 1, 2], [1, 1, 1], dashed=True)],
+                           title="Two <lines>", x_label="x", y_label="y")
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert "<title>Two &lt;lines&gt;</title>" in svg
+    assert svg.count("<polyline") == 2 and "stroke-dasharray" in svg
+
+
+def test_empty_data_draws_nothing():
+    assert plots.line_chart([], title="t", x_label="x", y_label="y") == ""
+
+
+@pytest.mark.parametrize(("kind", "params", "lines"), [
+    ("activation", {"name": "tanh", "x": 0.5}, 2),
+    ("lr_schedule", {"name": "cosine", "lr": 0.1, "step": 10, "decay_steps": 100}, 1),
+    ("optimizer", {"name": "momentum", "theta0": "[1.5, 1.0]", "objective": "quadratic",
+                   "curvature": "[1, 10]", "steps": 20, "lr": 0.05}, 3),
+])
+def test_calculators_draw_their_chart(client, kind, params, lines):
+    html = client.get(reverse("studyapp:engine_calculator", args=[kind]), params).content.decode()
+    svg = re.search(r"<svg class=\"chart\".*?</svg>", html, re.S)
+    assert svg and svg.group(0).count("<polyline") == lines
+
+
+def test_no_chart_where_numbers_say_it_all(client):
+    html = client.get(reverse("studyapp:engine_calculator", args=["conv2d.output_size"])).content
+    assert b'<svg class="chart"' not in html
