@@ -11,7 +11,7 @@ PORT   ?= 8000
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run dev serve test test-pg lint bench install install-test migrate bank static env clean help browser-deps screenshot
+.PHONY: run dev serve test test-pg lint bench install install-test migrate bank static env clean help browser-deps screenshot verify-bank
 
 help:
 	@echo "make run | make dev | make test | make test-pg | make bench | make lint | make clean"
@@ -75,6 +75,16 @@ browser-deps:
 test: install-test browser-deps lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/python -m engine verify --variants 200
+	$(MAKE) --no-print-directory verify-bank
+
+# The real bank, loaded into a throw-away SQLite database and recomputed by the engine
+# (canonical examples, seeded variants and every source claim).
+verify-bank: install-test
+	@db=$$(mktemp -d)/bank.sqlite3; \
+	export DATABASE_URL=sqlite:///$$db ENV_FILE=/dev/null; \
+	$(BIN)/python manage.py migrate --noinput -v0 && \
+	$(BIN)/python manage.py load_bank && \
+	$(BIN)/python manage.py verify_bank --variants 3; status=$$?; rm -f $$db; exit $$status
 
 # The same suite on PostgreSQL with Redis as the cache (the servers CI provides).
 test-pg: install-test browser-deps
