@@ -418,3 +418,20 @@ def calculator_plot(*, kind: str, params: dict[str, Any], english: bool) -> str:
             title=("Optimiser iterates θ_t" if english else "优化器的迭代轨迹 θ_t"),
             x_label="θ₁", y_label="θ₂")
     return ""
+
+
+@functools.cache
+def engine_source(*, kind: str) -> str:
+    """The torch code that computes ``kind`` (its ``solve`` method), for "show the torch code"."""
+    import inspect
+    import textwrap
+
+    return textwrap.dedent(inspect.getsource(type(_engine().get_kind(kind)).solve))
+
+
+def engine_command(*, kind: str, params: dict[str, Any]) -> str:
+    """The shell command that reproduces an answer with the engine's CLI."""
+    import shlex
+
+    return (f"python -m engine solve {kind} --params "
+            f"{shlex.quote(json.dumps(params, ensure_ascii=False, separators=(', ', ': ')))}")

@@ -101,3 +101,12 @@ def search_snippet(version, terms: list[str]) -> str:
         if any(t.lower() in text.lower() for t in terms):
             return snippet(text, terms)
     return snippet(getattr(version, f"answer_{'en' if en else 'zh'}"), [])
+
+
+@register.inclusion_tag("studyapp/_torch_code.html")
+def torch_code(kind: str, params: dict):
+    """The CLI command and the kind's torch code that reproduce an answer."""
+    from studyapp import services
+
+    return {"kind": kind, "command": services.engine_command(kind=kind, params=params),
+            "source": services.engine_source(kind=kind)}

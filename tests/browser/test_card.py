@@ -19,19 +19,19 @@ def test_card_math_reveal_and_new_numbers(page):
     assert answer.evaluate("d => d.open")
     assert "0.082167041" in answer.inner_text()
 
-    reveal = page.locator(".numeric-item details").first
-    reveal.locator("summary").click()
+    reveal = page.locator(".numeric-item > details.reveal").first
+    reveal.locator("> summary").click()
     assert "Verified" in reveal.inner_text()
     worked = reveal.locator(".asked .value").inner_text()
 
     page.click("#new-numbers")
     page.wait_for_url(re.compile(r"variant=1$"))
     assert page.locator("table.params").first.is_visible()
-    page.locator(".numeric-item details").first.locator("summary").click()
+    page.locator(".numeric-item > details.reveal > summary").first.click()
     new = page.locator(".asked .value").first.inner_text()
     assert new != worked
     page.reload()
-    page.locator(".numeric-item details").first.locator("summary").click()
+    page.locator(".numeric-item > details.reveal > summary").first.click()
     assert page.locator(".asked .value").first.inner_text() == new, "same numbers on reload"
 
 
@@ -66,7 +66,25 @@ def test_screenshot(page):
     page.set_viewport_size({"width": 1100, "height": 1500})
     page.goto(f"{page.base}/questions/prop-03/?variant=0")
     page.wait_for_selector(".katex")
-    page.locator(".numeric-item details").first.locator("summary").click()
+    page.locator(".numeric-item > details.reveal > summary").first.click()
     page.evaluate("window.scrollTo(0, 0)")
     Path(out).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(Path(out) / "card.png"), full_page=False)
+
+
+def test_calculator_shows_errors_on_the_field_and_recomputes(page):
+    page.goto(f"{page.base}/engine/conv2d.output_size/")
+    page.fill("#id_in_size", "5")
+    page.fill("#id_kernel", "9")
+    page.fill("#id_padding", "0")
+    page.fill("#id_dilation", "1")
+    page.click(".calc-form button")
+    error = page.locator(".field.has-error .error")
+    assert "dilated kernel spans 9 pixels" in error.inner_text()
+    assert page.input_value("#id_kernel") == "9", "the user's input is kept"
+    page.fill("#id_in_size", "227")
+    page.fill("#id_kernel", "11")
+    page.fill("#id_stride", "4")
+    page.click(".calc-form button")
+    assert "55" in page.locator(".answer-values dd").first.inner_text()
+    page.wait_for_selector(".steps .katex")

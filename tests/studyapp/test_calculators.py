@@ -67,3 +67,22 @@ def test_huge_request_is_refused_before_the_engine(client):
     response = calc(client, "softmax", logits=str(list(range(9000))), temperature=1)
     assert response.status_code == 400
     assert "at most 20000 characters" in response.context["form"].errors["logits"][0]
+
+
+def test_torch_code_reproduces_the_answer(client):
+    import json
+    import shlex
+    import subprocess
+    import sys
+
+    response = calc(client, "conv2d.output_size", in_size=224, kernel=7, stride=2, padding=3,
+                    dilation=1)
+    html = response.content.decode()
+    assert "def solve(self, p" in html and "F.conv2d" in html
+    command = response.context["solution"]["params"]
+    line = "python -m engine solve conv2d.output_size --params " + shlex.quote(
+        json.dumps(command, ensure_ascii=False, separators=(", ", ": ")))
+    assert line.replace("'", "&#x27;").replace('"', "&quot;") in html
+    out = subprocess.run([sys.executable, *shlex.split(line)[1:]], capture_output=True, text=True,
+                         timeout=120)
+    assert json.loads(out.stdout)["answer"] == {"output_size": 112}
