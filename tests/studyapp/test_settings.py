@@ -15,7 +15,9 @@ NO_ENV_FILE = {"ENV_FILE": "/nonexistent/.env", "DJANGO_SETTINGS_MODULE": "study
 SETTINGS_VARS = {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",
                  "CSRF_TRUSTED_ORIGINS", "ENGINE_DEVICE", "ENGINE_THREADS", "SESSION_COOKIE_SECURE",
                  "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
-                 "BEHIND_TLS_PROXY", "CONN_MAX_AGE", "TIME_ZONE", "LOG_LEVEL"}
+                 "BEHIND_TLS_PROXY", "CONN_MAX_AGE", "TIME_ZONE", "LOG_LEVEL",
+                 # set for the browser tests in the same process; never in a deployment
+                 "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def clean_environ() -> dict[str, str]:
