@@ -36,5 +36,8 @@ def page(browser, live_server, bank_dir, settings):
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.base = live_server.url
+    page.console_errors = []  # CSP violations and script errors land here
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     yield page
     context.close()

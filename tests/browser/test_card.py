@@ -88,3 +88,14 @@ def test_calculator_shows_errors_on_the_field_and_recomputes(page):
     page.click(".calc-form button")
     assert "55" in page.locator(".answer-values dd").first.inner_text()
     page.wait_for_selector(".steps .katex")
+
+
+@pytest.mark.parametrize("path", ["/questions/prop-03/?variant=2", "/engine/activation/",
+                                  "/engine/optimizer/?name=adam&theta0=%5B1%2C1%5D"
+                                  "&objective=quadratic&steps=10&lr=0.1"])
+def test_pages_work_under_the_content_security_policy(page, path):
+    response = page.goto(f"{page.base}{path}")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_selector(".katex")
+    page.wait_for_load_state("networkidle")
+    assert page.console_errors == [], page.console_errors

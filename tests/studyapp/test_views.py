@@ -70,3 +70,10 @@ def test_healthz_is_503_when_the_engine_cannot_be_imported(client):
 
 def test_healthz_only_answers_get(client):
     assert client.post(reverse("studyapp:healthz")).status_code == 405
+
+
+@pytest.mark.parametrize("name", ["studyapp:home", "studyapp:question_list", "studyapp:engine_index"])
+def test_pages_send_a_strict_content_security_policy(client, name):
+    policy = client.get(reverse(name))["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
