@@ -142,3 +142,48 @@ def path_chart(paths: list[Series], *, title: str, x_label: str, y_label: str,
         body.append(f'<circle cx="{f.x(p.xs[0]):.1f}" cy="{f.y(p.ys[0]):.1f}" r="5" fill="none" '
                     f'stroke="{color}" stroke-width="2"/>')
     return _svg(title, body + _legend(paths))
+
+
+def conv_windows(grid: list[list[float]], *, kernel: int, stride: int, padding: int,
+                 dilation: int, output: list[list[float]], title: str, shown: int = 3) -> str:
+    """The padded input as a grid of numbers, the first ``shown`` windows the kernel slides
+    over, and the output cells they produce, in matching colours."""
+    cell, gap = 30, 48
+    padded = [[0.0] * (len(grid[0]) + 2 * padding) for _ in range(padding)]
+    padded += [[0.0] * padding + list(row) + [0.0] * padding for row in grid]
+    padded += [[0.0] * (len(grid[0]) + 2 * padding) for _ in range(padding)]
+    rows, cols = len(padded), len(padded[0])
+    out_rows, out_cols = len(output), len(output[0])
+    width = cell * (cols + out_cols) + gap + 20
+    height = cell * max(rows, out_rows) + 40
+    body: list[str] = []
+
+    def square(x0, y0, value, *, fill="#fff", stroke="#c9d0da", muted=False):
+        body.append(f'<rect x="{x0}" y="{y0}" width="{cell}" height="{cell}" fill="{fill}" '
+                    f'stroke="{stroke}"/>')
+        colour = "#9aa5b4" if muted else "#1c2430"
+        body.append(f'<text x="{x0 + cell / 2}" y="{y0 + cell / 2 + 4}" text-anchor="middle" '
+                    f'fill="{colour}">{_fmt(value)}</text>')
+
+    top = 30
+    for r in range(rows):
+        for c in range(cols):
+            inside = padding <= r < rows - padding and padding <= c < cols - padding
+            square(10 + c * cell, top + r * cell, padded[r][c], muted=not inside,
+                   fill="#fff" if inside else "#f3f5f8")
+    ox = 10 + cols * cell + gap
+    for r in range(out_rows):
+        for c in range(out_cols):
+            square(ox + c * cell, top + r * cell, output[r][c])
+    span = dilation * (kernel - 1) + 1
+    positions = [(r, c) for r in range(out_rows) for c in range(out_cols)][:shown]
+    for i, (r, c) in enumerate(positions):
+        colour = PALETTE[i % len(PALETTE)]
+        x0, y0 = 10 + c * stride * cell, top + r * stride * cell
+        body.append(f'<rect x="{x0 + 2 + i}" y="{y0 + 2 + i}" width="{span * cell - 4 - 2 * i}" '
+                    f'height="{span * cell - 4 - 2 * i}" fill="none" stroke="{colour}" '
+                    f'stroke-width="2.5"/>')
+        body.append(f'<rect x="{ox + c * cell + 2}" y="{top + r * cell + 2}" width="{cell - 4}" '
+                    f'height="{cell - 4}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+    body.append(f'<text x="10" y="18" class="axis-label">{escape(title)}</text>')
+    return _svg(title, body, width=width, height=height)

@@ -382,7 +382,8 @@ PLOT_STEPS = 400  # points on a schedule's curve
 
 def calculator_plot(*, kind: str, params: dict[str, Any], english: bool) -> str:
     """An SVG chart for the calculators where a picture says more than the numbers
-    (activations and derivatives, a schedule over steps, optimiser paths); "" otherwise."""
+    (activations and derivatives, a schedule over steps, a convolution's windows,
+    optimiser paths); "" otherwise."""
     engine = _engine()
     p = engine.get_kind(kind).validate(params)
     if kind == "activation":
@@ -402,6 +403,14 @@ def calculator_plot(*, kind: str, params: dict[str, Any], english: bool) -> str:
             [plots.Series(p["name"], steps, rates)],
             title=("Learning rate over training steps" if english else "学习率随训练步数的变化"),
             x_label="step" if english else "步数", y_label="lr")
+    if kind == "conv2d" and isinstance(p["input"][0][0], float) and isinstance(
+            p["weight"][0][0], float) and len(p["input"]) <= 12 and len(p["input"][0]) <= 12:
+        output = engine_solve(kind=kind, params=p).answer["output"]
+        return plots.conv_windows(
+            p["input"], kernel=len(p["weight"]), stride=p["stride"], padding=p["padding"],
+            dilation=p["dilation"], output=output,
+            title=("The kernel sliding over the padded input, and the outputs it makes" if english
+                   else "卷积核在补零后的输入上滑动，以及得到的输出"))
     if kind == "optimizer" and len(p["theta0"]) == 2:
         names = ("sgd", "momentum", "adam") if p.get("objective") else (p["name"],)
         paths = []

@@ -42,3 +42,17 @@ def test_calculators_draw_their_chart(client, kind, params, lines):
 def test_no_chart_where_numbers_say_it_all(client):
     html = client.get(reverse("studyapp:engine_calculator", args=["conv2d.output_size"])).content
     assert b'<svg class="chart"' not in html
+
+
+def test_convolution_windows_match_the_output_cells():
+    svg = plots.conv_windows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]], kernel=2,
+                             stride=1, padding=0, dilation=1, output=[[1.0, 2.0], [3.0, 4.0]],
+                             title="windows")
+    # 9 input cells + 4 output cells, and two outlines (window + output cell) per shown position
+    assert svg.count("<rect") == 9 + 4 + 2 * 3
+    assert svg.count('stroke="#0072B2"') == 2
+
+
+def test_conv2d_calculator_draws_the_windows(client):
+    html = client.get(reverse("studyapp:engine_calculator", args=["conv2d"])).content.decode()
+    assert "The kernel sliding over the padded input" in html or "卷积核在补零后的输入上滑动" in html
