@@ -51,10 +51,9 @@ static: install .env
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 # Production-grade serving: gunicorn + WhiteNoise over the embedded SQLite database.
-# --preload imports the app (and torch, on first use) once, before forking workers.
+# gunicorn.conf.py preloads the app and the engine (torch) once, before forking workers.
 run: bank static
-	$(BIN)/gunicorn studyapp.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --preload \
-		--access-logfile - --timeout 60
+	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py
 
 dev: bank
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
