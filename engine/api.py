@@ -23,7 +23,9 @@ from engine.device import resolve_device
 from engine.registry import DTYPE, AnswerType, Kind, Misconception, get_kind
 from engine.trace import Step, plain
 
-MAX_SAMPLE_TRIES = 100
+# A draw costs microseconds; fixed params (say, one schedule out of eleven) can make most
+# draws invalid, so allow many before giving up.
+MAX_SAMPLE_TRIES = 5000
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ Symbols, as printed in the steps:
     η_end end_lr                       p    power
     α    alpha (floor, a fraction of η_0)   W   warmup_steps
     τ    t_mul (period growth)         m    m_mul (restart height factor)
+    t'   min(t, T)                     k    num_periods (cosine periods over T)
+    β    beta (added floor, a fraction of η_0)
+    σ_t² initial_variance / (1 + t')^variance_decay    z   noise_z (ε_t = z·σ_t)
 
 The formulas are TensorFlow's ``tf.compat.v1.train.*_decay`` ones (PyTorch's StepLR for
 ``step_lr``), computed with torch tensor ops shared by ``solve`` and ``solve_batch``;
@@ -22,7 +25,7 @@ from typing import Any
 import torch
 
 from engine.kinds import lr_schedule_check as ref
-from engine.kinds.lr_schedule_torch import STAIRCASE, USES, tensors, torch_lr
+from engine.kinds.lr_schedule_torch import LINEAR_COSINE, STAIRCASE, USES, tensors, torch_lr
 from engine.kinds.lr_schedule_trace import trace_schedule
 from engine.params import Array, Boolean, Choice, Integer, Number
 from engine.registry import Answer, AnswerType, Computed, Kind, Misconception, register
@@ -30,7 +33,8 @@ from engine.registry import Answer, AnswerType, Computed, Kind, Misconception, r
 MAX_GLOBAL_STEP = 10**9  # a closed-form value: large steps cost nothing
 WARMUP_COSINE = {"decay_steps": None, "alpha": 0.0}  # linear_warmup with after_warmup = cosine
 OPTIONAL = ("lr", "decay_steps", "decay_rate", "staircase", "end_lr", "power", "cycle", "alpha",
-            "boundaries", "values", "warmup_steps", "after_warmup", "t_mul", "m_mul")
+            "boundaries", "values", "warmup_steps", "after_warmup", "t_mul", "m_mul",
+            "num_periods", "beta", "initial_variance", "variance_decay", "noise_z")
 
 
 @register("lr_schedule")
@@ -58,6 +62,14 @@ class LrSchedule(Kind):
             \frac{\pi (t - s_i)}{T \tau^i}\right) + \alpha\right), \quad s_i = T(1 + \tau + \dots
             + \tau^{i-1}) \le t < s_{i+1}
 
+        \textbf{linear\_cosine: } \eta_t = \eta_0 \left((\alpha + \ell)\, c + \beta\right), \quad
+            \ell = \frac{T - t'}{T}, \quad c = \tfrac12\left(1 + \cos\frac{2\pi k\, t'}{T}\right),
+            \quad t' = \min(t, T)
+
+        \textbf{noisy\_linear\_cosine: } \eta_t = \eta_0 \left((\alpha + \ell + \varepsilon_t)\, c
+            + \beta\right), \quad \varepsilon_t = z\,\sigma_t, \quad
+            \sigma_t^2 = \frac{\text{initial\_variance}}{(1 + t')^{\text{variance\_decay}}}
+
         \textbf{linear\_warmup: } \eta_t = \eta_0 \frac{t}{W} \ (t < W), \text{ then } \eta_0
             \text{ or } \eta_0\left((1-\alpha)\tfrac12\left(1 + \cos\frac{\pi \min(t - W, T)}{T}
             \right) + \alpha\right)
@@ -80,7 +92,8 @@ class LrSchedule(Kind):
                help="p of polynomial (default 1: linear)"),
         Boolean("cycle", default=None, help="polynomial restarts with a longer period"),
         Number("alpha", default=None, min=0, max=1,
-               help="α: floor as a fraction of η_0 (cosine schedules; default 0)"),
+               help="α: floor as a fraction of η_0 (cosine schedules; default 0); linear cosine "
+                    "adds it to the linear factor"),
         Array("boundaries", default=None, ndim=(1,), min=0, max=MAX_GLOBAL_STEP, integer=True,
               max_elements=64, help="piecewise_constant: strictly increasing steps b_i"),
         Array("values", default=None, ndim=(1,), min=0, max=10, max_elements=65,
@@ -93,6 +106,18 @@ class LrSchedule(Kind):
                 help="τ: each restart period is τ times longer (default 2)"),
         Number("m_mul", default=None, min=0, max=1,
                help="m: each restart starts m times lower (default 1)"),
+        Number("num_periods", default=None, min=0, max=1000,
+               help="k: periods of the cosine factor over T in linear cosine (default 0.5)"),
+        Number("beta", default=None, min=0, max=1,
+               help="β: added floor of linear cosine, a fraction of η_0 (default 0.001)"),
+        Number("initial_variance", default=None, min=0, max=100,
+               help="noisy linear cosine: variance of the noise at t = 0 (default 1)"),
+        Number("variance_decay", default=None, min=0, max=10,
+               help="noisy linear cosine: σ_t² = initial_variance / (1 + t')^variance_decay "
+                    "(default 0.55)"),
+        Number("noise_z", default=None, min=-6, max=6,
+               help="noisy linear cosine: the standard-normal draw z at this step, ε_t = z·σ_t "
+                    "(TF draws it at random; here it is given, so the answer is reproducible)"),
     )
     answers = (Answer("lr", AnswerType.SCALAR, "learning rate η_t at step t"),)
     check_method = "the same formula evaluated with Python math (explicit loops for the indices)"
@@ -110,6 +135,11 @@ class LrSchedule(Kind):
         "period; without cycle t is clamped to T and η_t stays at η_end.",
         "linear_warmup ramps from 0 at t = 0 to η_0 at t = W, then holds η_0 or runs the cosine "
         "schedule counted from the end of the warm-up (t − W).",
+        "linear_cosine and noisy_linear_cosine are TF's linear_cosine_decay and "
+        "noisy_linear_cosine_decay (Bello et al., 2017): t' = min(t, T) in the linear factor, "
+        "the cosine and the noise variance; α and β are fractions of η_0. TF draws "
+        "ε_t ~ N(0, σ_t²) afresh at every call; here the draw is the given standard-normal "
+        "value noise_z, ε_t = z·σ_t, so solve and check compute the same number.",
     )
     batchable = True
 
@@ -168,6 +198,15 @@ class LrSchedule(Kind):
             p["end_lr"] = rng.choice([0.0, 0.0001, 0.001])
             p["power"] = rng.choice([1.0, 1.0, 2.0, 0.5])
             p["cycle"] = rng.random() < 0.25
+        elif name in LINEAR_COSINE:
+            p["alpha"] = rng.choice([0.0, 0.0, 0.1])
+            p["beta"] = rng.choice([0.001, 0.001, 0.0, 0.01])
+            p["num_periods"] = rng.choice([0.5, 0.5, 1.0, 2.0])
+            p["step"] = rng.randrange(0, 5 * period // 4 + 1, max(1, period // 8))
+            if name == "noisy_linear_cosine":
+                p["initial_variance"] = rng.choice([1.0, 1.0, 0.5, 0.1])
+                p["variance_decay"] = rng.choice([0.55, 0.55, 1.0])
+                p["noise_z"] = rng.choice([-1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0])
         elif name in ("cosine", "cosine_restarts"):
             p["alpha"] = rng.choice([0.0, 0.0, 0.1])
             p["step"] = rng.randrange(0, 5 * period // 4 + 1, max(1, period // 8))

@@ -2,7 +2,8 @@
 and the answers of its misconceptions. No torch here.
 
 Symbols as in the kind's docstring: η_0 lr, t step, T decay_steps, r decay_rate,
-η_end end_lr, p power, α alpha, W warmup_steps, τ_mul t_mul, m_mul.
+η_end end_lr, p power, α alpha, W warmup_steps, τ_mul t_mul, m_mul, k num_periods, β beta,
+z noise_z.
 """
 
 from __future__ import annotations
@@ -67,9 +68,40 @@ def learning_rate(p: dict[str, Any]) -> float:
         alpha = p["alpha"]
         return lr * ((1.0 - alpha) * p["m_mul"] ** i * 0.5 * (1.0 + math.cos(math.pi * into / length))
                      + alpha)
+    if name in ("linear_cosine", "noisy_linear_cosine"):
+        return lr * linear_cosine_factor(p)
     if name == "linear_warmup":
         return warmup(p, shift=True)
     raise ValueError(f"parameter 'name': unknown schedule {name!r}")
+
+
+def noise_sigma(p: dict[str, Any], *, clamp: bool = True, squared: bool = False) -> float:
+    """σ_t = √(initial_variance / (1 + t')^variance_decay); σ_t² when ``squared``."""
+    t = min(p["step"], p["decay_steps"]) if clamp else p["step"]
+    variance = p["initial_variance"] / (1.0 + t) ** p["variance_decay"]
+    return variance if squared else math.sqrt(variance)
+
+
+def linear_cosine_factor(p: dict[str, Any], *, clamp: bool = True, two: bool = True,
+                         use_beta: bool = True, noise: str = "linear") -> float:
+    """(α + linear + ε_t)·cosine + β, evaluated term by term.
+
+    The keywords produce the named mistakes: ``clamp=False`` uses t for t', ``two=False``
+    drops the 2 in cos(2πk t'/T), ``use_beta=False`` drops β, and ``noise`` says where
+    ε_t goes: "linear" (TF), "none", "outside" (added after the product) or
+    "variance" (z·σ_t² instead of z·σ_t).
+    """
+    period = p["decay_steps"]
+    t = min(p["step"], period) if clamp else p["step"]
+    linear = (period - t) / period
+    epsilon = 0.0
+    if p["name"] == "noisy_linear_cosine" and noise != "none":
+        epsilon = p["noise_z"] * noise_sigma(p, clamp=clamp, squared=noise == "variance")
+    cycles = (2.0 if two else 1.0) * p["num_periods"] * t / period
+    cosine = 0.5 * (1.0 + math.cos(math.pi * cycles))
+    inside = p["alpha"] + linear + (0.0 if noise == "outside" else epsilon)
+    return inside * cosine + (p["beta"] if use_beta else 0.0) + (
+        epsilon if noise == "outside" else 0.0)
 
 
 def polynomial(p: dict[str, Any], *, clamp: bool) -> float:
@@ -158,6 +190,8 @@ def mistakes(p: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         if p["m_mul"] != 1:
             out.append(("ignored_m_mul", "Restarted at full height (ignored m_mul)",
                         "每次重启都回到最高点（忽略了 m_mul）", learning_rate(dict(p, m_mul=1.0))))
+    if name in ("linear_cosine", "noisy_linear_cosine"):
+        out.extend(_linear_cosine_mistakes(p))
     if name == "linear_warmup":
         if t < p["warmup_steps"]:
             out.append(("warmup_plus_one", "Warm-up as η_0·(t + 1)/W", "预热用了 η_0·(t + 1)/W",
@@ -169,4 +203,31 @@ def mistakes(p: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
         out.append(("next_value_at_boundary", "Switched to the next value at the boundary itself "
                     "(PyTorch MultiStepLR convention)", "在边界那一步就换成了下一个值（PyTorch MultiStepLR 的约定）",
                     p["values"][piecewise_index(p["boundaries"], t) + 1]))
+    return out
+
+
+def _linear_cosine_mistakes(p: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    lr, period = p["lr"], p["decay_steps"]
+    out: list[tuple[str, str, str, Any]] = [
+        ("forgot_beta", "Left out the added floor β", "漏掉了加上的下限 β",
+         lr * linear_cosine_factor(p, use_beta=False)),
+        ("cosine_no_factor_two", "Used cos(πk·t'/T), without the 2 in 2πk",
+         "用了 cos(πk·t'/T)，漏掉了 2πk 中的 2", lr * linear_cosine_factor(p, two=False)),
+        ("plain_cosine_decay", "Used plain cosine decay (no linear factor, no β)",
+         "用成了普通余弦衰减（没有线性因子和 β）",
+         lr * cosine_factor(min(p["step"], period) / period, p["alpha"])),
+    ]
+    if p["step"] > period:
+        out.append(("linear_cosine_no_clamp", "Did not clamp the step at decay_steps",
+                    "没有把步数截断在 decay_steps", lr * linear_cosine_factor(p, clamp=False)))
+    if p["name"] == "noisy_linear_cosine":
+        out += [
+            ("ignored_noise", "Left out the noise ε_t (plain linear cosine)",
+             "漏掉了噪声 ε_t（按普通线性余弦计算）", lr * linear_cosine_factor(p, noise="none")),
+            ("noise_variance_as_std", "Scaled z by the variance σ_t² instead of the standard "
+             "deviation σ_t", "用方差 σ_t² 而不是标准差 σ_t 去乘 z",
+             lr * linear_cosine_factor(p, noise="variance")),
+            ("noise_outside_cosine", "Added ε_t after the product with the cosine factor",
+             "把 ε_t 加在了与余弦因子相乘之后", lr * linear_cosine_factor(p, noise="outside")),
+        ]
     return out

@@ -16,6 +16,8 @@ import torch
 from engine.registry import DTYPE
 
 STAIRCASE = ("exponential", "natural_exp", "inverse_time")
+LINEAR_COSINE = ("linear_cosine", "noisy_linear_cosine")
+_LINEAR_COSINE = {"lr": None, "decay_steps": None, "num_periods": 0.5, "alpha": 0.0, "beta": 0.001}
 # What each schedule uses; None marks a parameter it requires.
 USES: dict[str, dict[str, Any]] = {
     "piecewise_constant": {"boundaries": None, "values": None},
@@ -25,6 +27,9 @@ USES: dict[str, dict[str, Any]] = {
     "polynomial": {"lr": None, "decay_steps": None, "end_lr": 1e-4, "power": 1.0, "cycle": False},
     "cosine": {"lr": None, "decay_steps": None, "alpha": 0.0},
     "cosine_restarts": {"lr": None, "decay_steps": None, "alpha": 0.0, "t_mul": 2, "m_mul": 1.0},
+    "linear_cosine": _LINEAR_COSINE,
+    "noisy_linear_cosine": {**_LINEAR_COSINE, "initial_variance": 1.0, "variance_decay": 0.55,
+                            "noise_z": None},
     "linear_warmup": {"lr": None, "warmup_steps": None, "after_warmup": "constant"},
 }
 
@@ -76,6 +81,8 @@ def torch_lr(name: str, v: dict[str, torch.Tensor]) -> torch.Tensor:
         alpha, height = v["alpha"], torch.pow(v["m_mul"], v["restart"])
         wave = 0.5 * (1 + torch.cos(torch.pi * v["into"] / v["length"]))
         return lr * ((1 - alpha) * height * wave + alpha)
+    if name in LINEAR_COSINE:
+        return lr * linear_cosine(v)
     # linear_warmup
     ramp = lr * t / v["warmup_steps"]
     after = torch.where(v["cosine"], lr * cosine(
@@ -87,6 +94,18 @@ def torch_lr(name: str, v: dict[str, torch.Tensor]) -> torch.Tensor:
 def cosine(fraction: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     """(1 − α)·½(1 + cos πf) + α."""
     return (1 - alpha) * 0.5 * (1 + torch.cos(torch.pi * fraction)) + alpha
+
+
+def linear_cosine(v: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(α + linear [+ ε_t])·cosine + β, with t' = min(t, T) and ε_t = z·σ_t when noisy."""
+    period = v["decay_steps"]
+    t = torch.minimum(v["step"], period)  # t'
+    linear = (period - t) / period
+    if "noise_z" in v:  # σ_t² = initial_variance / (1 + t')^variance_decay
+        sigma = torch.sqrt(v["initial_variance"] / torch.pow(1 + t, v["variance_decay"]))
+        linear = linear + v["noise_z"] * sigma
+    wave = 0.5 * (1 + torch.cos(torch.pi * 2 * v["num_periods"] * t / period))
+    return (v["alpha"] + linear) * wave + v["beta"]
 
 
 def tensors(ps: list[dict[str, Any]], device: torch.device, scalar: bool) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine.kinds.lr_schedule_check import piecewise_index, restart_position
+from engine.kinds.lr_schedule_check import noise_sigma, piecewise_index, restart_position
 from engine.trace import Trace
 
 COSINE = r"(1-\alpha)\tfrac12\left(1 + \cos \pi f\right) + \alpha"
@@ -83,6 +83,8 @@ def trace_schedule(p: dict[str, Any], lr_t: float) -> list:
                 rf",\; f = {into}/{length} = {num(f)},\; m^i = {num(p['m_mul'])}^{{{i}}}"
                 rf" \Rightarrow \eta_t = {num(lr_t)}",
                 f=f, m_mul=p["m_mul"], alpha=p["alpha"], lr=lr_t)
+    elif name in ("linear_cosine", "noisy_linear_cosine"):
+        _linear_cosine(tr, p, lr_t)
     else:
         _warmup(tr, p, lr_t)
     return tr.steps
@@ -105,6 +107,42 @@ def _polynomial(tr: Trace, p: dict[str, Any], lr_t: float) -> None:
             rf"\eta_t = (\eta_0 - \eta_{{end}})(1 - t/T)^p + \eta_{{end}} = ({num(p['lr'])} - "
             rf"{num(p['end_lr'])})(1 - {t}/{period})^{{{num(p['power'])}}} + {num(p['end_lr'])}"
             rf" = {num(lr_t)}", lr=lr_t)
+
+
+def _linear_cosine(tr: Trace, p: dict[str, Any], lr_t: float) -> None:
+    t, period = p["step"], p["decay_steps"]
+    clamped = min(t, period)
+    linear = (period - clamped) / period
+    tr.step("Clamp the step at decay_steps, then the linear factor",
+            "把步数截断在 decay_steps，再算线性因子",
+            rf"t' = \min(t, T) = \min({t}, {period}) = {clamped},\quad \ell = \frac{{T - t'}}{{T}}"
+            rf" = \frac{{{period} - {clamped}}}{{{period}}} = {num(linear)}",
+            t_clamped=clamped, linear=linear)
+    epsilon = 0.0
+    if p["name"] == "noisy_linear_cosine":
+        variance = noise_sigma(p, squared=True)
+        epsilon = p["noise_z"] * noise_sigma(p)
+        tr.step("Noise on the linear factor: variance shrinks with the step; ε_t = z·σ_t for "
+                "the given standard-normal draw z",
+                "线性因子上的噪声：方差随步数减小；ε_t = z·σ_t（z 为给定的标准正态抽样值）",
+                rf"\sigma_t^2 = \frac{{{num(p['initial_variance'])}}}{{(1 + {clamped})^"
+                rf"{{{num(p['variance_decay'])}}}}} = {num(variance)},\quad \varepsilon_t = z\,"
+                rf"\sigma_t = {num(p['noise_z'])} \cdot {num(variance ** 0.5)} = {num(epsilon)}",
+                variance=variance, noise_z=p["noise_z"], epsilon=epsilon)
+    k = p["num_periods"]
+    cosine = 0.5 * (1 + math.cos(math.pi * 2 * k * clamped / period))
+    tr.step("Cosine factor with k = num_periods periods over T",
+            "余弦因子：在 T 步内有 k = num_periods 个周期",
+            rf"c = \tfrac12\left(1 + \cos\frac{{2\pi k\, t'}}{{T}}\right) = \tfrac12\left(1 + "
+            rf"\cos\frac{{2\pi \cdot {num(k)} \cdot {clamped}}}{{{period}}}\right) = {num(cosine)}",
+            num_periods=k, cosine=cosine)
+    noise = r" + \varepsilon_t" if p["name"] == "noisy_linear_cosine" else ""
+    noise_value = f" + {num(epsilon)}" if noise else ""
+    tr.step("Multiply, add the floor β, times η_0", "相乘，加上下限 β，再乘以 η_0",
+            rf"\eta_t = \eta_0\left((\alpha + \ell{noise})\, c + \beta\right) = {num(p['lr'])}"
+            rf"\left(({num(p['alpha'])} + {num(linear)}{noise_value}) \cdot {num(cosine)} + "
+            rf"{num(p['beta'])}\right) = {num(lr_t)}",
+            alpha=p["alpha"], beta=p["beta"], lr=lr_t)
 
 
 def _warmup(tr: Trace, p: dict[str, Any], lr_t: float) -> None:
