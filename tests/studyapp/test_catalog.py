@@ -26,3 +26,13 @@ def test_the_bank_holds_every_catalog_question_complete_and_gradable():
         for field in ("title", "prompt", "answer"):
             assert getattr(v, f"{field}_zh").strip() and getattr(v, f"{field}_en").strip(), q.slug
         assert {i.type for i in v.items.all()} & AUTO_GRADED, f"{q.slug} has no graded item"
+
+
+@pytest.mark.django_db
+def test_catalog_rows_that_can_be_computed_have_numeric_items():
+    # The rows the catalog marks computable that needed new engine kinds (center loss,
+    # linear-cosine decay, Gaussian, KKT, MLE/MAP, LRN, bootstrap) stay numeric.
+    bank_load()
+    for slug in ("loss-06", "lr-09", "math-03", "math-05", "math-07", "norm-04", "reg-19"):
+        version = Question.objects.get(slug=slug).current
+        assert version.items.filter(type="numeric").exists(), slug
