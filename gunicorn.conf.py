@@ -8,7 +8,9 @@ start-up; Django's management commands never import torch.
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Requests spend much of their time waiting on the database, so more workers than
+# cores (gunicorn's 2 x cores + 1); preloading keeps their shared torch pages shared.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1)
 wsgi_app = "studyapp.wsgi:application"
 preload_app = True
 timeout = 60

@@ -324,6 +324,13 @@ def _question(path: Path, area: str, position: int, raw: Any, check: BindingChec
                          difficulty=difficulty, tags=tuple(tags), content=content)
 
 
+def parse_question(raw: Any, *, area: str, check: BindingCheck, source: str = "admin") -> QuestionEntry:
+    """One question entry (as in a bank file) validated on its own, e.g. from the admin's form.
+
+    Raises BankFileError naming ``source``, the question and the field."""
+    return _question(Path(source), area, 0, raw, check)
+
+
 def read_questions(
     bank_dir: Path, area_slugs: set[str], check: BindingCheck
 ) -> list[QuestionEntry]:

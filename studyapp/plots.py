@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
@@ -59,10 +60,10 @@ class _Frame:
         return MARGIN["top"] + (1 - (v - self.ylo) / ((self.yhi - self.ylo) or 1)) * self.ph
 
 
-def _axes(f: _Frame, x_label: str, y_label: str) -> list[str]:
+def _axes(f: _Frame, x_label: str, y_label: str, *, x_ticks: bool = True) -> list[str]:
     out = [f'<rect x="{MARGIN["left"]}" y="{MARGIN["top"]}" width="{f.pw}" height="{f.ph}" '
            f'fill="#fff" stroke="#c9d0da"/>']
-    for t in nice_ticks(f.xlo, f.xhi):
+    for t in nice_ticks(f.xlo, f.xhi) if x_ticks else []:
         x = f.x(t)
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{MARGIN["top"]}" '
                    f'y2="{MARGIN["top"] + f.ph}" stroke="#eef1f5"/>')
@@ -187,3 +188,57 @@ def conv_windows(grid: list[list[float]], *, kernel: int, stride: int, padding: 
                     f'height="{cell - 4}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
     body.append(f'<text x="10" y="18" class="axis-label">{escape(title)}</text>')
     return _svg(title, body, width=width, height=height)
+
+
+def bar_chart(values: list[float], *, title: str, x_label: str, y_label: str,
+              x0: float = 0, labels: list[str] | None = None, y_max: float | None = None) -> str:
+    """Vertical bars at x = x0, x0 + 1, ... (or one per label, labelled below)."""
+    if not values:
+        return ""
+    top = y_max if y_max is not None else max(max(values), 1)
+    n = len(values)
+    f = _Frame(x0 - 0.5, x0 + n - 0.5, 0, top * 1.08)
+    body = _axes(f, x_label, y_label, x_ticks=labels is None)
+    width = max(1.0, f.pw / n * 0.75)
+    for i, v in enumerate(values):
+        x, y = f.x(x0 + i), f.y(v)
+        body.append(f'<rect x="{x - width / 2:.1f}" y="{y:.1f}" width="{width:.1f}" '
+                    f'height="{f.y(0) - y:.1f}" fill="{PALETTE[0]}"><title>{_fmt(v)}</title></rect>')
+        if labels is not None:
+            body.append(f'<text x="{x:.1f}" y="{MARGIN["top"] + f.ph + 16}" text-anchor="middle">'
+                        f'{escape(labels[i])}</text>')
+    return _svg(title, body)
+
+
+def study_charts(*, stats, forecast, english: bool) -> dict[str, str]:
+    """The flashcard statistics as charts: reviews per day, the due forecast, recall per area,
+    and FSRS forgetting curves."""
+    import fsrs
+
+    t = (lambda en, zh: en) if english else (lambda en, zh: zh)
+    charts = {
+        "history": bar_chart([n for _, n in stats.reviews_per_day], x0=-(len(stats.reviews_per_day) - 1),
+                             title=t("Reviews per day", "每日复习数"), x_label=t("days ago", "天前（0 = 今天）"),
+                             y_label=t("reviews", "复习数")),
+        "forecast": bar_chart([n for _, n in forecast], title=t("Forecast: reviews due", "预计每日复习量"),
+                              x_label=t("days from today", "距今天数"), y_label=t("reviews", "复习数")),
+    }
+    if stats.areas:
+        charts["mastery"] = bar_chart(
+            [a["recall"] * 100 for a in stats.areas], labels=[a["code"] for a in stats.areas], y_max=100,
+            title=t("Recall now, per area", "各领域当前记忆保持率"), x_label=t("area", "领域"),
+            y_label=t("predicted recall %", "预测回忆概率 %"))
+    scheduler = fsrs.Scheduler(enable_fuzzing=False)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    days = list(range(0, 61))
+    curves = []
+    for s in (2, 10, 40):
+        card = fsrs.Card(card_id=s, state=fsrs.State.Review, stability=s, difficulty=5.0,
+                         last_review=start, due=start)
+        curves.append(Series(t(f"stability {s} d", f"稳定性 {s} 天"), days,
+                             [100 * scheduler.get_card_retrievability(card, start + timedelta(days=d))
+                              for d in days]))
+    charts["forgetting"] = line_chart(curves, title=t("FSRS forgetting curves", "FSRS 遗忘曲线"),
+                                      x_label=t("days since the last review", "距上次复习的天数"),
+                                      y_label=t("recall probability %", "回忆概率 %"))
+    return charts

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, connection
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, Max, OuterRef, Prefetch, Q, Value, When
 
 from studyapp import __version__
-from studyapp.models import Area, Question, QuizItem
+from studyapp.models import Area, Attempt, ItemType, Question, Quiz, QuizItem, Response
+
+
+def bank_stamp() -> str:
+    """Changes whenever published content does (keys of cached page fragments)."""
+    stamp = Question.objects.aggregate(updated=Max("updated_at"), n=Count("pk"))
+    return f"{stamp['n']}-{stamp['updated'].timestamp() if stamp['updated'] else 0}"
 
 
 def areas_for_home():
@@ -78,21 +85,29 @@ def bank_export() -> dict[str, Any]:
          "description": _pair(a, "description")}
         for a in Area.objects.all()
     ]
-    questions = []
     qs = (Question.objects.published()
           .select_related("area", "current")
           .prefetch_related("tags", "current__items", "current__claims"))
-    for q in qs:
-        v = q.current
-        questions.append({
-            "slug": q.slug, "area": q.area.slug, "importance": q.importance,
-            "difficulty": q.difficulty, "tags": [t.slug for t in q.tags.all()],
-            "title": _pair(v, "title"), "prompt": _pair(v, "prompt"), "answer": _pair(v, "answer"),
-            "sources": v.sources,
-            "items": [_item_export(i) for i in v.items.all()],
-            "claims": [_claim_export(c) for c in v.claims.all()],
-        })
-    return {"areas": areas, "questions": questions}
+    return {"areas": areas, "questions": [question_export(q, q.current) for q in qs]}
+
+
+def question_export(question: Question, version) -> dict[str, Any]:
+    """One question with ``version``'s content, in the bank-file format."""
+    return {
+        "slug": question.slug, "area": question.area.slug, "importance": question.importance,
+        "difficulty": question.difficulty, "tags": [t.slug for t in question.tags.all()],
+        "title": _pair(version, "title"), "prompt": _pair(version, "prompt"),
+        "answer": _pair(version, "answer"), "sources": version.sources,
+        "items": [_item_export(i) for i in version.items.all()],
+        "claims": [_claim_export(c) for c in version.claims.all()],
+    }
+
+
+def question_editable(question: Question) -> dict[str, Any] | None:
+    """What the admin edits: the saved draft, else the published version (None for a new one)."""
+    if question.draft:
+        return question.draft
+    return question_export(question, question.current) if question.current_id else None
 
 
 def _search_q(term: str) -> Q:
@@ -146,11 +161,9 @@ def search_terms(q: str) -> list[str]:
 
 
 def question_card(*, slug: str) -> Question:
-    """One published question with its current version, items and claims."""
-    return (Question.objects.published()
-            .select_related("area", "current")
-            .prefetch_related("tags", "current__items", "current__claims")
-            .get(slug=slug))
+    """One published question with its current version (items, claims and tags are read only
+    when the card's cached fragment has to be rendered again)."""
+    return Question.objects.published().select_related("area", "current").get(slug=slug)
 
 
 def question_neighbours(*, slug: str, filters: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -160,3 +173,72 @@ def question_neighbours(*, slug: str, filters: dict[str, Any]) -> tuple[str | No
         return None, None
     i = slugs.index(slug)
     return (slugs[i - 1] if i > 0 else None), (slugs[i + 1] if i + 1 < len(slugs) else None)
+
+
+# -- quizzes ---------------------------------------------------------------------------------
+
+def quiz_list():
+    """The staff quizzes on offer, with their areas."""
+    return Quiz.objects.filter(is_active=True).prefetch_related("areas")
+
+
+def attempt_history(*, user, limit: int = 50):
+    """The user's latest attempts, newest first (none for anonymous visitors)."""
+    return Attempt.objects.for_user(user).select_related("quiz")[:limit]
+
+
+def attempt_for_user(*, user, attempt_id) -> Attempt:
+    """``user``'s attempt with its responses and their pinned items; DoesNotExist for anyone else."""
+    responses = Response.objects.select_related("item__version__question", "variant")
+    return (Attempt.objects.for_user(user).select_related("quiz")
+            .prefetch_related(Prefetch("responses", queryset=responses)).get(pk=attempt_id))
+
+
+@dataclass
+class ResponseReview:
+    """One question of a finished attempt as the review shows it."""
+
+    response: Response
+    band: list[list[float]] | None = None  # accepted interval per expected number
+    worked: Any = None  # the variant's worked solution (numeric items)
+    correct_options: list[int] | None = None
+    picked: list[int] | None = None
+
+
+def attempt_review(*, attempt: Attempt) -> list[ResponseReview]:
+    """Per question: the answer given, the correct one with its tolerance band, and the worked
+    solution of the very variant that was asked."""
+    from studyapp import grading, services
+
+    reviews = []
+    for r in attempt.responses.all():
+        item = r.item
+        review = ResponseReview(response=r)
+        if item.type == ItemType.NUMERIC:
+            exact = services.answer_is_exact(item=item)
+            review.band = grading.tolerance_band(
+                r.expected, rtol=grading.DEFAULT_RTOL if item.rtol is None else item.rtol,
+                atol=grading.DEFAULT_ATOL if item.atol is None else item.atol, exact_match=exact)
+            review.worked = services.item_worked(item=item, seed=r.seed or 0)
+        elif item.type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
+            review.correct_options = [i for i, o in enumerate(item.options) if o.get("correct")]
+            given = (r.feedback or {}).get("given")
+            review.picked = given if isinstance(given, list) else []
+        reviews.append(review)
+    return reviews
+
+
+def attempt_questions(*, attempt: Attempt, problems: dict[int, str]) -> list[Response]:
+    """The responses of an open attempt, ready for the page: the shape of answer a numeric item
+    wants, the options already picked, and why a saved text cannot be read."""
+    from studyapp import grading, quiz
+
+    rows = list(attempt.responses.all())
+    for r in rows:
+        r.hint, r.picked = "", []
+        if r.item.type == ItemType.NUMERIC:
+            r.hint = grading.describe_shape(grading.shape_of(r.expected))
+        elif r.item.type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE):
+            r.picked = [int(p) for p in r.text.split(",") if p.strip().isdigit()]
+        r.problem = problems.get(r.position) or quiz.readability(r, r.text)
+    return rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ CANONICAL_SEED = 0  # variant 0 of a numeric item is its canonical (worked) exam
 # -- the engine ------------------------------------------------------------------
 
 @functools.cache
-def _engine():
+def load_engine():
     """Import the engine on first use (keeps torch out of migrate and friends).
 
     Engine tensors are tiny: intra-op threads only add latency spikes and make
@@ -55,12 +56,12 @@ def _engine():
 
 def engine_solve(*, kind: str, params: dict[str, Any]):
     """Solve with the engine on the configured device (``ENGINE_DEVICE``)."""
-    return _engine().solve(kind, params, settings.ENGINE_DEVICE)
+    return load_engine().solve(kind, params, settings.ENGINE_DEVICE)
 
 
 def engine_check_binding(binding: dict[str, Any]) -> dict[str, Any]:
     """Validate kind, params and answer_key of a numeric binding; BindingError names the field."""
-    engine = _engine()
+    engine = load_engine()
     try:
         kind = engine.get_kind(binding["kind"])
     except ValueError as exc:
@@ -86,7 +87,7 @@ def engine_check_binding(binding: dict[str, Any]) -> dict[str, Any]:
 def claim_evaluate(*, kind: str, params: dict[str, Any], answer_key: str,
                    value: Any) -> tuple[Any, str]:
     """Compute a source claim with the engine: (computed value, verified | erratum)."""
-    engine = _engine()
+    engine = load_engine()
     solution = engine_solve(kind=kind, params=params)
     computed = engine.answer_at(solution.answer, answer_key)
     from engine.compare import agrees_as_stated
@@ -182,15 +183,16 @@ def bank_load(*, bank_dir: Path = DEFAULT_BANK_DIR, file: Path | None = None) ->
 
 
 def question_publish(*, question: Question, content: dict[str, Any],
-                     digest: str | None = None) -> QuestionVersion:
-    """Create the next immutable version of ``question`` from ``content`` and publish it."""
+                     digest: str | None = None, author=None) -> QuestionVersion:
+    """Create the next immutable version of ``question`` from ``content`` and publish it
+    (any saved draft is done with). Past attempts and reviews keep pointing at their version."""
     number = (question.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     version = QuestionVersion(
         question=question, number=number,
         title_zh=content["title"]["zh-hans"], title_en=content["title"]["en"],
         prompt_zh=content["prompt"]["zh-hans"], prompt_en=content["prompt"]["en"],
         answer_zh=content["answer"]["zh-hans"], answer_en=content["answer"]["en"],
-        sources=content["sources"], content_hash=digest or content_hash(content),
+        sources=content["sources"], content_hash=digest or content_hash(content), created_by=author,
     )
     version.full_clean()
     version.save()
@@ -198,10 +200,16 @@ def question_publish(*, question: Question, content: dict[str, Any],
         quiz_item_create(version=version, position=position, item=item)
     for position, claim in enumerate(content["claims"]):
         source_claim_create(version=version, position=position, claim=claim)
-    question.current = version
+    question.current, question.draft = version, None
     question.status = QuestionStatus.PUBLISHED
-    question.save(update_fields=["current", "status", "updated_at"])
+    question.save(update_fields=["current", "draft", "status", "updated_at"])
     return version
+
+
+def question_save_draft(*, question: Question, raw: dict[str, Any]) -> None:
+    """Keep edits (bank-file format, already validated) without publishing them."""
+    question.draft = raw
+    question.save(update_fields=["draft", "updated_at"])
 
 
 def quiz_item_create(*, version: QuestionVersion, position: int, item: dict[str, Any]) -> QuizItem:
@@ -254,7 +262,7 @@ def variant_get_or_create(*, item: QuizItem, seed: int) -> Variant:
     stored = Variant.objects.filter(item=item, seed=seed).first()
     if stored is not None:
         return stored
-    engine = _engine()
+    engine = load_engine()
     if seed == CANONICAL_SEED or not item.vary:
         solution = engine_solve(kind=item.kind, params=item.params)
     else:
@@ -271,6 +279,31 @@ def variant_get_or_create(*, item: QuizItem, seed: int) -> Variant:
 
 # -- verifying the bank ----------------------------------------------------------------
 
+def variant_failures(*, kind: str, params: dict[str, Any], fixed: list[str], answer_key: str,
+                     variants: int) -> list[tuple[int | None, str]]:
+    """Solve the canonical example (seed None) and ``variants`` seeded variants of a numeric
+    binding; ``(seed, reason)`` for each that errs, lacks the asked key, or fails its check."""
+    engine = load_engine()
+    try:
+        canonical = engine.get_kind(kind).validate(params)
+    except ValueError as exc:
+        return [(None, str(exc))]
+    kept = {k: canonical[k] for k in fixed}
+    failures = []
+    for seed in [None, *range(1, variants + 1)]:
+        try:
+            solution = (engine.solve(kind, params, "cpu") if seed is None else
+                        engine.sample(kind, seed, "cpu", fixed=kept))
+            engine.answer_at(solution.answer, answer_key)
+        except (ValueError, RuntimeError) as exc:
+            failures.append((seed, str(exc)))
+            continue
+        if not solution.verification.passed:
+            failures.append((seed, "engine and check disagree by "
+                                   f"{solution.verification.max_abs_error:.3g}"))
+    return failures
+
+
 def bank_verify(*, variants: int = 0) -> dict[str, Any]:
     """Recompute every published numeric item (canonical example and ``variants`` seeded
     variants) and every source claim with the engine.
@@ -278,7 +311,6 @@ def bank_verify(*, variants: int = 0) -> dict[str, Any]:
     A disagreement is an engine answer that fails its independent check, or a
     binding that no longer resolves. Errata are findings, not failures.
     """
-    engine = _engine()
     items = QuizItem.objects.filter(
         type="numeric", version__question__current=models_F("version")
     ).select_related("version__question")
@@ -287,26 +319,10 @@ def bank_verify(*, variants: int = 0) -> dict[str, Any]:
     for item in items:
         count += 1
         slug = item.version.question.slug
-        try:
-            canonical = engine.get_kind(item.kind).validate(item.params)
-        except ValueError as exc:
-            problems.append({"question": slug, "item": item.position, "error": str(exc)})
-            continue
-        fixed = {k: canonical[k] for k in item.fixed}
-        seeds = [None, *range(1, variants + 1)] if item.vary else [None]
-        for seed in seeds:
-            try:
-                solution = (engine.solve(item.kind, item.params, "cpu") if seed is None else
-                            engine.sample(item.kind, seed, "cpu", fixed=fixed))
-                engine.answer_at(solution.answer, item.answer_key)
-            except (ValueError, RuntimeError) as exc:
-                problems.append({"question": slug, "item": item.position, "seed": seed,
-                                 "error": str(exc)})
-                continue
-            if not solution.verification.passed:
-                problems.append({"question": slug, "item": item.position, "seed": seed,
-                                 "error": "engine and check disagree by "
-                                          f"{solution.verification.max_abs_error:.3g}"})
+        for seed, error in variant_failures(kind=item.kind, params=item.params, fixed=item.fixed,
+                                            answer_key=item.answer_key,
+                                            variants=variants if item.vary else 0):
+            problems.append({"question": slug, "item": item.position, "seed": seed, "error": error})
     claims = []
     for claim in SourceClaim.objects.filter(
         version__question__current=models_F("version")
@@ -351,25 +367,31 @@ def item_worked(*, item: QuizItem, seed: int) -> WorkedItem:
     if solution is None:
         solution = engine_solve(kind=item.kind, params=variant.params).to_dict()
         cache.set(key, solution, 24 * 3600)
-    asked = _engine().answer_at(variant.answer, item.answer_key)
+    asked = load_engine().answer_at(variant.answer, item.answer_key)
     return WorkedItem(item=item, variant=variant, asked=asked, solution=solution)
 
 
 # -- what-if calculators ------------------------------------------------------------------
 
 def engine_kinds() -> list[dict[str, Any]]:
-    engine = _engine()
+    engine = load_engine()
     return [engine.get_kind(name).schema() for name in engine.list_kinds()]
 
 
 def engine_schema(*, kind: str) -> dict[str, Any]:
     """The kind's schema; ValueError for an unknown kind."""
-    return _engine().get_kind(kind).schema()
+    return load_engine().get_kind(kind).schema()
+
+
+def answer_is_exact(*, item: QuizItem) -> bool:
+    """Whether a numeric item's asked answer is compared exactly (integers and shapes)."""
+    root = re.match(r"[A-Za-z_][A-Za-z0-9_]*", item.answer_key).group(0)
+    return load_engine().get_kind(item.kind).answer_type(root) in ("integer", "shape")
 
 
 def engine_example(*, kind: str) -> dict[str, Any]:
     """A ready-to-edit example for a calculator (the kind's variant 0)."""
-    return _engine().sample_params(kind, 0)
+    return load_engine().sample_params(kind, 0)
 
 
 def engine_calculate(*, kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -384,7 +406,7 @@ def calculator_plot(*, kind: str, params: dict[str, Any], english: bool) -> str:
     """An SVG chart for the calculators where a picture says more than the numbers
     (activations and derivatives, a schedule over steps, a convolution's windows,
     optimiser paths); "" otherwise."""
-    engine = _engine()
+    engine = load_engine()
     p = engine.get_kind(kind).validate(params)
     if kind == "activation":
         grid = [round(-6 + 0.05 * i, 2) for i in range(241)]
@@ -435,7 +457,7 @@ def engine_source(*, kind: str) -> str:
     import inspect
     import textwrap
 
-    return textwrap.dedent(inspect.getsource(type(_engine().get_kind(kind)).solve))
+    return textwrap.dedent(inspect.getsource(type(load_engine().get_kind(kind)).solve))
 
 
 def engine_command(*, kind: str, params: dict[str, Any]) -> str:
@@ -444,3 +466,58 @@ def engine_command(*, kind: str, params: dict[str, Any]) -> str:
 
     return (f"python -m engine solve {kind} --params "
             f"{shlex.quote(json.dumps(params, ensure_ascii=False, separators=(', ', ': ')))}")
+
+
+# -- ready-made quizzes ------------------------------------------------------------------------
+
+DEFAULT_QUIZZES_FILE = Path(settings.BASE_DIR) / "fixtures" / "quizzes.yaml"
+
+
+def quizzes_load(*, path: Path = DEFAULT_QUIZZES_FILE) -> int:
+    """Create or update the staff quizzes of a YAML file (by slug). Returns how many.
+
+    Raises BankFileError naming the entry and field when the file is invalid;
+    nothing is written then.
+    """
+    import yaml
+
+    from studyapp.models import Quiz
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise bankfile.BankFileError(path, "file", f"cannot read: {exc}") from None
+    entries = data.get("quizzes")
+    if not isinstance(entries, list):
+        raise bankfile.BankFileError(path, "file", "expected a 'quizzes' list")
+    areas = {a.slug: a for a in Area.objects.all()}
+    rows = []
+    for n, raw in enumerate(entries):
+        where = f"quizzes[{n}]"
+        try:
+            slug, title = raw["slug"], raw["title"]
+            unknown = [a for a in raw.get("areas") or [] if a not in areas]
+            if unknown:
+                raise ValueError(f"areas: unknown area {', '.join(unknown)}")
+            values = {
+                "title_zh": title["zh-hans"], "title_en": title["en"],
+                "description_zh": (raw.get("description") or {}).get("zh-hans", ""),
+                "description_en": (raw.get("description") or {}).get("en", ""),
+                "question_count": int(raw.get("question_count", 10)),
+                "mix": raw.get("mix", "mixed"), "time_limit": int(raw.get("time_limit", 900)),
+                "position": n, "is_active": bool(raw.get("active", True)),
+            }
+            if values["mix"] not in ("numeric", "mixed"):
+                raise ValueError(f"mix: must be numeric or mixed, got {values['mix']!r}")
+            if not 1 <= values["question_count"] <= 50 or not 1 <= values["time_limit"] <= 4 * 3600:
+                raise ValueError("question_count must be 1-50 and time_limit 1-14400 seconds")
+        except (KeyError, TypeError) as exc:
+            raise bankfile.BankFileError(path, where, f"missing or malformed field {exc}") from None
+        except ValueError as exc:
+            raise bankfile.BankFileError(path, where, str(exc)) from None
+        rows.append((slug, values, [areas[a] for a in raw.get("areas") or []]))
+    with transaction.atomic():
+        for slug, values, quiz_areas in rows:
+            quiz, _ = Quiz.objects.update_or_create(slug=slug, defaults=values)
+            quiz.areas.set(quiz_areas)
+    return len(rows)

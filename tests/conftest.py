@@ -1,4 +1,5 @@
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ def pytest_configure(config):
     import torch
 
     # The engine's tensors are tiny; extra intra-op threads only add latency spikes
-    # on a loaded machine (the app does the same, see services._engine).
+    # on a loaded machine (the app does the same, see services.load_engine).
     torch.set_num_threads(1)
 
 
@@ -17,6 +18,12 @@ def _test_settings(settings):
     """Small, fast overrides only (as bakerydemo's settings/test.py): cheap hashing and
     static files served without a manifest, so tests need no collectstatic."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AXES_ENABLED = False  # the lockout tests turn it on; client.login() has no request
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    # A cache namespace of its own for every test: nothing cached leaks into the next test, and
+    # parallel workers sharing one Redis never clear each other's keys.
+    settings.CACHES = {**settings.CACHES,
+                       "default": {**settings.CACHES["default"], "KEY_PREFIX": f"t{uuid.uuid4().hex}"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -110,3 +110,30 @@ def torch_code(kind: str, params: dict):
 
     return {"kind": kind, "command": services.engine_command(kind=kind, params=params),
             "source": services.engine_source(kind=kind)}
+
+
+@register.filter
+def duration(seconds) -> str:
+    """A length of time for people: ``45 s``, ``12 min 3 s``, ``1 h 5 min``."""
+    try:
+        total = round(float(seconds))
+    except (TypeError, ValueError):
+        return ""
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
+@register.filter
+def get_lang(pair: dict, lang: str) -> str:
+    """One language of a {"zh-hans": ..., "en": ...} pair."""
+    return pair.get(lang, "") if isinstance(pair, dict) else ""
+
+
+@register.filter
+def split_words(text: str) -> list[str]:
+    return text.split()

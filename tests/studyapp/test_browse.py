@@ -1,16 +1,13 @@
 """The question list (filters, search, ranking) and the card page."""
 
-import pytest
-from django.urls import reverse
+import uuid
 
-from studyapp.services import bank_load
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bank(bank_dir):
-    bank_load(bank_dir=bank_dir)
 
 
 def list_slugs(client, **params) -> list[str]:
@@ -57,9 +54,11 @@ def test_bad_filter_values_show_an_error_and_are_ignored(client, bank):
     assert len(response.context["questions"]) == 3
 
 
-def test_list_query_count(client, bank, django_assert_max_num_queries):
-    # areas + tags for the filter form, the questions, their tags
-    with django_assert_max_num_queries(4):
+def test_list_query_count(client, bank, django_assert_max_num_queries, django_assert_num_queries):
+    # the bank stamp, areas + tags for the filter form, the questions, their tags
+    with django_assert_max_num_queries(5):
+        client.get(reverse("studyapp:question_list"), {"q": "传播"})
+    with django_assert_num_queries(1):  # the rendered list is cached until the bank changes
         client.get(reverse("studyapp:question_list"), {"q": "传播"})
 
 
@@ -76,13 +75,40 @@ def test_card_shows_prompt_answer_worked_solution_and_errata(client, bank):
     assert 'rel="next"' not in html and 'rel="prev"' in html
 
 
-def test_card_new_numbers_are_stable_on_reload(client, bank):
+def test_card_new_numbers_are_stable_on_reload(client, bank, settings):
     url = reverse("studyapp:question_detail", args=["prop-03"])
     first = client.get(url, {"variant": 5}).context["worked"][0]
+    # an empty cache: no stored page or fragment, so the numbers come from the stored variant
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"reload-{uuid.uuid4().hex}"}}
     again = client.get(url, {"variant": 5}).context["worked"][0]
     canonical = client.get(url).context["worked"][0]
     assert first.variant.pk == again.variant.pk and first.asked == again.asked
     assert first.variant.params != canonical.variant.params
+
+
+def test_anonymous_pages_are_served_from_the_cache_until_the_bank_changes(client, bank,
+                                                                           django_assert_num_queries):
+    url = reverse("studyapp:question_detail", args=["prop-03"])
+    first = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content
+    with django_assert_num_queries(1):  # the bank stamp only
+        assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").content == first
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content != first, "one copy per language"
+    from studyapp.models import Question
+
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").context is None, "served from the cache"
+    Question.objects.filter(slug="prop-03").update(importance=3, updated_at=timezone.now())
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").context is not None, "rendered afresh"
+    client.force_login(User.objects.create_user("ada", password="pw-ada-12345"))
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").context is not None, "never for signed-in users"
+
+
+def test_language_form_needs_no_token_and_keeps_the_page(client):
+    r = client.get(reverse("studyapp:language"), {"language": "en", "next": "/questions/?q=x"})
+    assert r.status_code == 302 and r["Location"] == "/questions/?q=x"
+    assert r.cookies["django_language"].value == "en"
+    assert client.get(reverse("studyapp:language"), {"language": "xx"}).status_code == 400
+    r = client.get(reverse("studyapp:language"), {"language": "en", "next": "https://evil.example/"})
+    assert r["Location"] == "/"
 
 
 def test_card_query_count_is_bounded(client, bank, django_assert_max_num_queries):
@@ -105,7 +131,7 @@ def test_unknown_question_is_404(client, bank):
 
 def test_previous_next_follow_the_filter(client, bank):
     response = client.get(reverse("studyapp:question_detail", args=["prop-02"]), {"difficulty": 1})
-    assert response.context["previous"] == "prop-01" and response.context["next"] is None
+    assert str(response.context["previous"]) == "prop-01" and not response.context["next"]
 
 
 @pytest.mark.parametrize(("language", "words"), [("zh-hans", ["筛选", "道题", "全部领域"]),

@@ -46,7 +46,7 @@ def test_database_and_redis_urls_are_honoured():
     proc = run_python(SHOW, DATABASE_URL="postgres://postgres@127.0.0.1:5432/test",
                       REDIS_URL="redis://127.0.0.1:6379/0", DEBUG="1", ENGINE_DEVICE="cpu")
     assert proc.stdout.split() == ["django.db.backends.postgresql",
-                                   "django.core.cache.backends.redis.RedisCache",
+                                   "studyapp.cache.ResilientRedisCache",
                                    "True", "cpu", "False"]
 
 

@@ -33,7 +33,9 @@ def test_home_says_when_the_bank_is_empty(client):
 
 def test_home_query_count(client, django_assert_num_queries):
     bank_load()
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the bank stamp and the areas
+        client.get(reverse("studyapp:home"))
+    with django_assert_num_queries(1):  # then the stored page, checked against the stamp
         client.get(reverse("studyapp:home"))
 
 
@@ -77,3 +79,24 @@ def test_pages_send_a_strict_content_security_policy(client, name):
     policy = client.get(reverse(name))["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "script-src 'self'" in policy
     assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+
+
+def test_ping_answers_without_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/ping")
+    assert response.status_code == 200 and response.content == b"pong"
+
+
+def test_a_database_outage_is_a_503_with_retry_after(client, monkeypatch):
+    from django.db import OperationalError
+
+    from studyapp import selectors
+
+    def down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(selectors, "question_list", down)
+    response = client.get("/questions/")
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+    api = client.get("/api/questions/")
+    assert api.status_code == 503 and "detail" in api.json()
