@@ -8,10 +8,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-WORKERS ?= 2
+WORKERS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run dev serve test test-pg lint bench install install-test migrate bank static env clean help browser-deps screenshot verify-bank
+.PHONY: run dev serve test test-pg lint bench bench-exam bench-web bench-db bench-faults install install-test migrate bank static env clean help browser-deps screenshot verify-bank
 
 help:
 	@echo "make run | make dev | make test | make test-pg | make bench | make lint | make clean"
@@ -52,7 +52,12 @@ static: install .env
 
 # Production-grade serving: gunicorn + WhiteNoise over the embedded SQLite database.
 # gunicorn.conf.py preloads the app and the engine (torch) once, before forking workers.
+# Beside it: close_attempts closes quizzes nobody submitted once their time and grace are up,
+# and db_worker runs the background tasks (variant pools, FSRS fits).
 run: bank static
+	$(BIN)/python manage.py close_attempts --every 30 & closer=$$!; \
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$closer $$worker 2>/dev/null' EXIT INT TERM; \
 	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py
 
 dev: bank
@@ -90,6 +95,30 @@ test-pg: install-test browser-deps
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# Exam load: 500 quiz takers start and autosave against gunicorn over PostgreSQL + Redis.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/studyapp_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/3
+# The benchmark database: created if missing, migrated, bank loaded.
+bench-db:
+	mkdir -p .bench
+	$(BIN)/python -c "import psycopg; c = psycopg.connect('$(BENCH_DATABASE_URL)'.rsplit('/', 1)[0] + '/postgres', autocommit=True); \
+	  c.execute(\"select 1 from pg_database where datname = 'studyapp_bench'\").fetchone() or c.execute('create database studyapp_bench')"
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py load_bank
+
+bench-exam: install-test bench-db
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py bench_exam \
+	  --users 500 --interval 5 --ramp 30 --duration 60 --json .bench/exam.json
+
+# The exam load while a worker is killed, PostgreSQL restarted and Redis stopped (restarts them).
+bench-faults: install-test bench-db
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py bench_exam \
+	  --users 250 --interval 5 --ramp 30 --duration 60 --faults --json .bench/faults.json
+
+bench-web: install-test bench-db
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py bench_web \
+	  --clients 50 --seconds 15 --json .bench/web.json
 
 bench: install-test
 	mkdir -p .bench
