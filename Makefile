@@ -90,8 +90,12 @@ verify-bank: install-test
 	$(BIN)/python manage.py load_bank && \
 	$(BIN)/python manage.py verify_bank --variants 3; status=$$?; rm -f $$db; exit $$status
 
-# The same suite on PostgreSQL with Redis as the cache (the servers CI provides).
+# The same suite on PostgreSQL with Redis as the cache (the servers CI provides). A Redis that
+# is not running is started when redis-server is installed; if none answers, the tests say so
+# and use the in-memory cache (tests/conftest.py).
 test-pg: install-test browser-deps
+	@redis-cli -p 6379 ping >/dev/null 2>&1 || ! command -v redis-server >/dev/null || \
+	  redis-server --port 6379 --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null || true
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS) || [ $$? -eq 5 ]
