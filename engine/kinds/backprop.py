@@ -33,6 +33,7 @@ from engine.kinds.backprop_reference import (
     indistinguishable,
     per_unit,
 )
+from engine.kinds.conv import batch_tensor
 from engine.params import MAX_ELEMENTS, Array, Boolean, Choice, Number
 from engine.registry import DTYPE, Answer, AnswerType, Computed, Kind, Misconception, register
 from engine.trace import Trace
@@ -304,14 +305,14 @@ class BackpropTwoLayer(Kind):
         return out
 
     def solve_batch(self, ps: list[dict[str, Any]], device: torch.device) -> list[dict[str, Any]]:
+        """Variants of one shape run as one autograd pass, whatever their activation and loss."""
         results: list[dict[str, Any] | None] = [None] * len(ps)
-        groups: dict[tuple, list[int]] = {}
+        groups: dict[tuple[int, int, int], list[int]] = {}
         for i, p in enumerate(ps):
-            key = (len(p["x"]), len(p["w1"]), len(p["w2"]), p["activation"], p["loss"])
-            groups.setdefault(key, []).append(i)
-        for (_, n_h, n_o, act, loss_name), idx in groups.items():
-            for i, answer in zip(idx, _batched_step([ps[i] for i in idx], n_h, n_o, act,
-                                                    loss_name, device), strict=True):
+            groups.setdefault((len(p["x"]), len(p["w1"]), len(p["w2"])), []).append(i)
+        for (_, n_h, n_o), idx in groups.items():
+            for i, answer in zip(idx, _batched_step([ps[i] for i in idx], n_h, n_o, device),
+                                 strict=True):
                 results[i] = answer
         return results  # type: ignore[return-value]
 
@@ -323,13 +324,26 @@ def _dims(matrix: list[list[float]]) -> tuple[int, int]:
     return len(matrix), len(matrix[0])
 
 
-def _batched_step(ps: list[dict[str, Any]], n_h: int, n_o: int, act: str, loss_name: str,
+def _batched_step(ps: list[dict[str, Any]], n_h: int, n_o: int,
                   device: torch.device) -> list[dict[str, Any]]:
-    """Answers for variants of one shape and activation, with one autograd pass on the stack."""
-    f = _F[act]
+    """Answers for variants of one shape, with one autograd pass on the stack.
 
+    Each row keeps its own activation (chosen element-wise with ``torch.where``, whose gradient
+    flows only through the chosen branch) and its own loss: Σ(t - y)² scaled by ½ (half_sse)
+    or by 1/n_o (mse).
+    """
     def stack(values: list[Any], grad: bool = False) -> torch.Tensor:
-        return torch.tensor(values, dtype=DTYPE, device=device, requires_grad=grad)
+        return batch_tensor(values, device).requires_grad_(grad)
+
+    names = [p["activation"] for p in ps]
+    masks = {act: torch.tensor([n == act for n in names], device=device)[:, None]
+             for act in set(names) - {"identity"}}
+
+    def f(z: torch.Tensor) -> torch.Tensor:  # (B, units)
+        out = z
+        for act, mask in masks.items():
+            out = torch.where(mask, _F[act](z), out)
+        return out
 
     x = stack([p["x"] for p in ps])  # (B, in)
     t = stack([p["target"] for p in ps])  # (B, out)
@@ -337,11 +351,17 @@ def _batched_step(ps: list[dict[str, Any]], n_h: int, n_o: int, act: str, loss_n
     w2 = stack([p["w2"] for p in ps], True)  # (B, out, hidden)
     b1 = stack([per_unit(p["b1"], n_h) for p in ps], True)  # (B, hidden)
     b2 = stack([per_unit(p["b2"], n_o) for p in ps], True)  # (B, out)
-    lr = stack([p["lr"] for p in ps])  # (B,)
-    bias_lr = lr * stack([p["update_bias"] for p in ps])  # (B,)
+    # per row: learning rate, the bias step's rate (0 unless update_bias), the loss's scale
+    rates = stack([(p["lr"], p["lr"] if p["update_bias"] else 0.0,
+                    0.5 if p["loss"] == "half_sse" else 1.0 / n_o) for p in ps])
+    lr, bias_lr, scale = rates.T  # (B,) each
+
+    def loss_of(y: torch.Tensor) -> torch.Tensor:
+        return ((y - t) ** 2).sum(dim=-1) * scale  # (B,)
+
     out_h = f(torch.bmm(w1, x[:, :, None]).squeeze(2) + b1)  # (B, hidden)
     out_o = f(torch.bmm(w2, out_h[:, :, None]).squeeze(2) + b2)  # (B, out)
-    loss = _loss(out_o, t, loss_name)  # (B,)
+    loss = loss_of(out_o)
     # The examples are independent, so the gradient of the sum is each example's own gradient.
     g_w1, g_b1, g_w2, g_b2 = torch.autograd.grad(loss.sum(), (w1, b1, w2, b2))
     with torch.no_grad():
@@ -350,8 +370,7 @@ def _batched_step(ps: list[dict[str, Any]], n_h: int, n_o: int, act: str, loss_n
         b1_new = b1 - bias_lr[:, None] * g_b1
         b2_new = b2 - bias_lr[:, None] * g_b2
         h_new = f(torch.bmm(w1_new, x[:, :, None]).squeeze(2) + b1_new)
-        loss_after = _loss(f(torch.bmm(w2_new, h_new[:, :, None]).squeeze(2) + b2_new), t,
-                           loss_name)
+        loss_after = loss_of(f(torch.bmm(w2_new, h_new[:, :, None]).squeeze(2) + b2_new))
     columns = {
         "hidden": out_h, "output": out_o, "loss": loss, "grad_w1": g_w1, "grad_b1": g_b1,
         "grad_w2": g_w2, "grad_b2": g_b2, "w1_new": w1_new, "w2_new": w2_new, "b1_new": b1_new,

@@ -12,7 +12,9 @@ output keeps the channel axis unless both are 2-D.
 
 from __future__ import annotations
 
+import math
 import random
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -38,8 +40,19 @@ def dims(value: Any) -> tuple[int, ...]:
 
 
 def batch_tensor(values: list[Any], device: torch.device) -> torch.Tensor:
-    """Nested lists (of equal shapes) as one float64 tensor; numpy parses lists faster."""
-    return torch.from_numpy(np.array(values, dtype=np.float64)).to(device, DTYPE)
+    """Rectangular nested lists (validated, or stacked from validated params of one shape) as
+    one float64 tensor. The numbers are streamed flat into numpy, which is about twice as fast
+    as letting numpy or torch discover the nesting level by level."""
+    shape = []
+    first: Any = values
+    while isinstance(first, list | tuple):
+        shape.append(len(first))
+        first = first[0]
+    flat: Any = values
+    for _ in shape[1:]:
+        flat = chain.from_iterable(flat)
+    array = np.fromiter(flat, dtype=np.float64, count=math.prod(shape)).reshape(shape)
+    return torch.from_numpy(array).to(device, DTYPE)
 
 
 def _out_size(n: int, k: int, s: int, pad: int, d: int) -> int:

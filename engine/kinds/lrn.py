@@ -193,8 +193,10 @@ class LocalResponseNorm(Kind):
             mid = shape[0] // 2
             counts = F.pad(torch.ones(shape[0], dtype=DTYPE, device=device), (n // 2, (n - 1) // 2))
             window = int(counts.unfold(0, n, 1).sum(-1)[mid])
-            for j, i in enumerate(idx):
-                results[i] = {"b": b[j].reshape(shape).tolist(),
-                              "denominator": den[j].reshape(shape).tolist(),
-                              "b_mid": b[j].reshape(shape)[mid].tolist(), "window": window}
+            b = b.reshape(len(idx), *shape)
+            # One tolist per group, not per variant: the tensor calls would cost more than torch.
+            rows = zip(b.tolist(), den.reshape(len(idx), *shape).tolist(), b[:, mid].tolist(),
+                       strict=True)
+            for i, (b_i, den_i, mid_i) in zip(idx, rows, strict=True):
+                results[i] = {"b": b_i, "denominator": den_i, "b_mid": mid_i, "window": window}
         return results  # type: ignore[return-value]

@@ -105,6 +105,21 @@ def test_batch_agrees_with_solve(kind):
             assert _close(value, single[key]), (kind.name, p, key)
 
 
+@pytest.mark.parametrize("was_enabled", [True, False])
+def test_batch_leaves_the_garbage_collector_as_it_found_it(was_enabled):
+    import gc
+
+    (gc.enable if was_enabled else gc.disable)()
+    try:
+        engine.solve_batch("softmax", [{"logits": [1.0, 2.0]}])
+        assert gc.isenabled() is was_enabled
+        with pytest.raises(ValueError):
+            engine.solve_batch("softmax", [{"logits": "x"}])  # validation fails inside the pause
+        assert gc.isenabled() is was_enabled
+    finally:
+        gc.enable()
+
+
 def _close(a, b) -> bool:
     from engine.compare import allclose
 
