@@ -6,17 +6,36 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, Count, Exists, Max, OuterRef, Prefetch, Q, Value, When
 
 from studyapp import __version__
 from studyapp.models import Area, Attempt, ItemType, Question, Quiz, QuizItem, Response
 
+BANK_STAMP_KEY = "bank-stamp"
+BANK_STAMP_SECONDS = 5
+
 
 def bank_stamp() -> str:
-    """Changes whenever published content does (keys of cached page fragments)."""
-    stamp = Question.objects.aggregate(updated=Max("updated_at"), n=Count("pk"))
-    return f"{stamp['n']}-{stamp['updated'].timestamp() if stamp['updated'] else 0}"
+    """Changes whenever published content does (keys of cached pages and fragments).
+
+    Read from the cache, where it lives for BANK_STAMP_SECONDS; saving or deleting a question
+    drops it at once (``forget_bank_stamp``, connected in apps.py). The short lifetime bounds
+    the one race left, a reader storing a stamp it read just before a publish committed.
+    """
+    stamp = cache.get(BANK_STAMP_KEY)
+    if stamp is None:
+        row = Question.objects.aggregate(updated=Max("updated_at"), n=Count("pk"))
+        stamp = f"{row['n']}-{row['updated'].timestamp() if row['updated'] else 0}"
+        cache.set(BANK_STAMP_KEY, stamp, BANK_STAMP_SECONDS)
+    return stamp
+
+
+def forget_bank_stamp(**kwargs: Any) -> None:
+    """Drop the cached stamp now and again when the transaction commits (signal receiver)."""
+    cache.delete(BANK_STAMP_KEY)
+    transaction.on_commit(lambda: cache.delete(BANK_STAMP_KEY))
 
 
 def areas_for_home():

@@ -5,7 +5,6 @@ import uuid
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
-from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +57,7 @@ def test_list_query_count(client, bank, django_assert_max_num_queries, django_as
     # the bank stamp, areas + tags for the filter form, the questions, their tags
     with django_assert_max_num_queries(5):
         client.get(reverse("studyapp:question_list"), {"q": "传播"})
-    with django_assert_num_queries(1):  # the rendered list is cached until the bank changes
+    with django_assert_num_queries(0):  # the rendered list and the bank stamp are cached
         client.get(reverse("studyapp:question_list"), {"q": "传播"})
 
 
@@ -90,16 +89,37 @@ def test_anonymous_pages_are_served_from_the_cache_until_the_bank_changes(client
                                                                            django_assert_num_queries):
     url = reverse("studyapp:question_detail", args=["prop-03"])
     first = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content
-    with django_assert_num_queries(1):  # the bank stamp only
+    with django_assert_num_queries(0):  # the page and the bank stamp come from the cache
         assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").content == first
     assert client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content != first, "one copy per language"
     from studyapp.models import Question
 
     assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").context is None, "served from the cache"
-    Question.objects.filter(slug="prop-03").update(importance=3, updated_at=timezone.now())
+    question = Question.objects.get(slug="prop-03")
+    question.importance = 3
+    question.save()  # as every change to the bank does: the cached stamp is dropped
     assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").context is not None, "rendered afresh"
     client.force_login(User.objects.create_user("ada", password="pw-ada-12345"))
     assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").context is not None, "never for signed-in users"
+
+
+def test_bank_stamp_is_cached_and_dropped_when_a_question_changes(bank, django_assert_num_queries,
+                                                                 django_capture_on_commit_callbacks):
+    from studyapp.models import Question
+    from studyapp.selectors import bank_stamp
+
+    stamp = bank_stamp()
+    with django_assert_num_queries(0):
+        assert bank_stamp() == stamp
+    question = Question.objects.get(slug="prop-03")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        question.save()
+    assert len(callbacks) == 1, "dropped again once the change commits"
+    assert bank_stamp() != stamp
+    draft = Question.objects.create(slug="new-01", area=question.area)  # a draft: no versions yet
+    stamp = bank_stamp()
+    draft.delete()
+    assert bank_stamp() != stamp
 
 
 def test_language_form_needs_no_token_and_keeps_the_page(client):
