@@ -1,5 +1,3 @@
-import functools
-import hashlib
 import re
 import time
 
@@ -8,12 +6,10 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -36,41 +32,12 @@ from studyapp.forms import (
     submitted_answers,
 )
 from studyapp.models import Attempt, Question, QuizItem, Response
-
-PAGE_CACHE_SECONDS = 600
+from studyapp.page_cache import anonymous_page_cache
 
 
 def form_errors(form) -> str:
     """A form's errors as one line, for a 400 response: ``field: reason; field: reason``."""
     return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
-
-
-def anonymous_page_cache(view):
-    """Serve anonymous visitors a stored copy of the page, keyed by language, URL and the bank
-    stamp (any publish changes it). Signed-in users, pending messages and non-GET requests always
-    get a fresh page; anonymous pages carry no CSRF token, so a copy fits every visitor."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        cookies = request.COOKIES
-        if (request.method != "GET" or settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies
-                or request.user.is_authenticated):
-            return view(request, *args, **kwargs)
-        request.bank_stamp = selectors.bank_stamp()
-        key = "page:" + hashlib.sha256(
-            f"{request.LANGUAGE_CODE}|{request.get_full_path()}|{request.bank_stamp}".encode()).hexdigest()
-        stored = cache.get(key)
-        if stored is not None:
-            response = HttpResponse(stored["content"], content_type=stored["type"], status=stored["status"])
-            patch_vary_headers(response, ("Cookie", "Accept-Language"))
-            return response
-        response = view(request, *args, **kwargs)
-        if response.status_code in (200, 404) and not response.cookies and not response.streaming:
-            cache.set(key, {"content": response.content, "type": response["Content-Type"],
-                            "status": response.status_code}, PAGE_CACHE_SECONDS)
-        return response
-
-    return wrapper
 
 
 def _bank_stamp(request) -> str:
