@@ -11,7 +11,7 @@ PORT   ?= 8000
 WORKERS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run dev serve test test-pg lint bench bench-exam bench-web bench-db bench-faults install install-test migrate bank static env clean help browser-deps screenshot verify-bank
+.PHONY: run dev serve test test-pg lint bench bench-engine bench-exam bench-web bench-db bench-faults install install-test migrate bank static env clean help browser-deps screenshot verify-bank
 
 help:
 	@echo "make run | make dev | make test | make test-pg | make bench | make lint | make clean"
@@ -124,7 +124,11 @@ bench-web: install-test bench-db
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python manage.py bench_web \
 	  --clients 50 --seconds 15 --json .bench/web.json
 
-bench: install-test
+# Every benchmark but the faults (which restart PostgreSQL and Redis): results under .bench/,
+# written up in docs/benchmarks.md.
+bench: bench-engine bench-web bench-exam
+
+bench-engine: install-test
 	mkdir -p .bench
 	$(BIN)/python -m engine bench --markdown | tee .bench/engine.md
 	/usr/bin/time -v $(BIN)/python -m engine verify --variants 1000 2>&1 | tee .bench/verify.txt
