@@ -29,6 +29,8 @@ from engine.trace import Step, plain
 # A draw costs microseconds; fixed params (say, one schedule out of eleven) can make most
 # draws invalid, so allow many before giving up.
 MAX_SAMPLE_TRIES = 5000
+# Valid draws tried for the shape of a worked example before settling for another shape.
+SHAPE_TRIES = 200
 
 
 @dataclass(frozen=True)
@@ -206,32 +208,58 @@ def _split_path(path: str) -> tuple[str, list[int | str]]:
 
 
 def sample_params(
-    kind_name: str, seed: int, fixed: dict[str, Any] | None = None
+    kind_name: str, seed: int, fixed: dict[str, Any] | None = None,
+    like: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Params of the variant numbered ``seed``: same seed, same numbers, on any device.
 
     ``fixed`` params override the drawn ones (a question may vary the numbers but
     keep, say, the activation); draws that become invalid are redrawn.
+
+    ``like`` (a question's worked example) asks for a variant of the same shape: every param
+    that is a list there has the same nested lengths here, and a number stays a number, so a
+    prompt's "2-2-2 network" or "5 × 5 input" still describes the new numbers. A kind that
+    draws that shape rarely (none in SHAPE_TRIES valid draws) gets its first valid draw.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     kind = get_kind(kind_name)
     rng = random.Random(f"{kind_name}:{seed}")
+    shape = None if like is None else _shapes(like)
+    first: dict[str, Any] | None = None
+    valid = 0
     for _ in range(MAX_SAMPLE_TRIES):  # reject invalid or degenerate draws, deterministically
         try:
             p = kind.validate({**kind.sample(rng), **(fixed or {})})
         except ValueError:
             continue
-        if not kind.is_degenerate(p):
+        if kind.is_degenerate(p):
+            continue
+        if shape is None or _shapes(p, keys=shape) == shape:
             return p
+        first = first or p
+        valid += 1
+        if valid >= SHAPE_TRIES:
+            break
+    if first is not None:
+        return first
     raise RuntimeError(f"kind '{kind_name}' produced no valid variant for seed {seed}")
 
 
+def _shapes(params: dict[str, Any], keys: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The nested lengths of each param (None for a number or a string)."""
+    def shape(value: Any) -> Any:
+        return (len(value), shape(value[0]) if value else None) if isinstance(value, list) else None
+
+    return {k: shape(params.get(k)) for k in (keys if keys is not None else params)}
+
+
 def sample(
-    kind_name: str, seed: int, device: str | None = None, fixed: dict[str, Any] | None = None
+    kind_name: str, seed: int, device: str | None = None, fixed: dict[str, Any] | None = None,
+    like: dict[str, Any] | None = None,
 ) -> Solution:
     """A seeded variant and its full solution."""
-    return solve(kind_name, sample_params(kind_name, seed, fixed), device)
+    return solve(kind_name, sample_params(kind_name, seed, fixed, like), device)
 
 
 def solve_batch(

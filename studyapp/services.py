@@ -268,7 +268,7 @@ def variant_get_or_create(*, item: QuizItem, seed: int) -> Variant:
     else:
         canonical = engine.get_kind(item.kind).validate(item.params)
         fixed = {k: canonical[k] for k in item.fixed}
-        solution = engine.sample(item.kind, seed, settings.ENGINE_DEVICE, fixed=fixed)
+        solution = engine.sample(item.kind, seed, settings.ENGINE_DEVICE, fixed=fixed, like=canonical)
     variant, _ = Variant.objects.get_or_create(
         item=item, seed=seed,
         defaults={"params": solution.params, "answer": solution.answer,
@@ -293,7 +293,7 @@ def variant_failures(*, kind: str, params: dict[str, Any], fixed: list[str], ans
     for seed in [None, *range(1, variants + 1)]:
         try:
             solution = (engine.solve(kind, params, "cpu") if seed is None else
-                        engine.sample(kind, seed, "cpu", fixed=kept))
+                        engine.sample(kind, seed, "cpu", fixed=kept, like=canonical))
             engine.answer_at(solution.answer, answer_key)
         except (ValueError, RuntimeError) as exc:
             failures.append((seed, str(exc)))

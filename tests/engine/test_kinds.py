@@ -135,3 +135,25 @@ def _close(a, b) -> bool:
 def test_any_seed_gives_a_verified_variant(seed):
     for name in KINDS:
         assert engine.sample(name, seed).verification.passed, (name, seed)
+
+
+WORKED_2_2_2 = {"x": [0.05, 0.1], "target": [0.01, 0.99], "w1": [[0.15, 0.2], [0.25, 0.3]], "b1": 0.35,
+                "w2": [[0.4, 0.45], [0.5, 0.55]], "b2": 0.6, "lr": 0.5}
+
+
+def test_variants_like_a_worked_example_keep_its_shapes():
+    like = engine.get_kind("backprop.two_layer").validate(WORKED_2_2_2)
+    variants = [engine.sample_params("backprop.two_layer", s, like=like) for s in range(1, 30)]
+    for p in variants:
+        assert len(p["x"]) == 2 and len(p["target"]) == 2
+        assert [len(row) for row in p["w1"]] == [2, 2] and [len(row) for row in p["w2"]] == [2, 2]
+        assert not isinstance(p["b1"], list) and not isinstance(p["b2"], list), "a number stays a number"
+    assert len({str(p) for p in variants}) == len(variants), "the numbers still change"
+    assert engine.sample_params("backprop.two_layer", 7, like=like) == variants[6], "seeded"
+    free = [engine.sample_params("backprop.two_layer", s) for s in range(1, 30)]
+    assert any(len(p["x"]) != 2 or len(p["w2"]) != 2 for p in free), "without it, shapes vary"
+
+
+def test_a_shape_the_kind_cannot_draw_falls_back_to_its_first_valid_draw():
+    like = engine.get_kind("softmax").validate({"logits": [0.5] * 40})  # the sampler draws 2–6 logits
+    assert engine.sample_params("softmax", 3, like=like) == engine.sample_params("softmax", 3)

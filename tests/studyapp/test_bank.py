@@ -72,6 +72,8 @@ def test_variant_zero_is_the_worked_example_and_variants_are_stored(bank_dir):
     assert first.pk == again.pk and Variant.objects.filter(item=item).count() == 2
     assert first.params != canonical.params
     assert first.params["activation"] == "sigmoid"  # kept fixed by the item
+    # the prompt's "2-2-2 network" still describes the new numbers
+    assert len(first.params["x"]) == 2 and [len(r) for r in first.params["w2"]] == [2, 2]
     assert {"engine", "torch", "kind"} <= set(first.engine_versions)
 
 
