@@ -14,6 +14,9 @@ from html import escape
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 WIDTH, HEIGHT = 640, 320
+# Charts shown side by side (the flashcard statistics): a smaller canvas, so that the text, drawn
+# at the same size, stays readable when the chart is scaled to half the page.
+COMPACT = (480, 280)
 MARGIN = {"left": 56, "right": 16, "top": 28, "bottom": 44}
 
 
@@ -60,7 +63,8 @@ class _Frame:
         return MARGIN["top"] + (1 - (v - self.ylo) / ((self.yhi - self.ylo) or 1)) * self.ph
 
 
-def _axes(f: _Frame, x_label: str, y_label: str, *, x_ticks: bool = True) -> list[str]:
+def _axes(f: _Frame, x_label: str, y_label: str, *, x_ticks: bool = True,
+          whole_y: bool = False) -> list[str]:
     out = [f'<rect x="{MARGIN["left"]}" y="{MARGIN["top"]}" width="{f.pw}" height="{f.ph}" '
            f'fill="#fff" stroke="#c9d0da"/>']
     for t in nice_ticks(f.xlo, f.xhi) if x_ticks else []:
@@ -70,6 +74,8 @@ def _axes(f: _Frame, x_label: str, y_label: str, *, x_ticks: bool = True) -> lis
         out.append(f'<text x="{x:.1f}" y="{MARGIN["top"] + f.ph + 16}" text-anchor="middle">'
                    f'{_fmt(t)}</text>')
     for t in nice_ticks(f.ylo, f.yhi):
+        if whole_y and t != int(t):  # counts: no tick at 1.5 reviews
+            continue
         y = f.y(t)
         out.append(f'<line x1="{MARGIN["left"]}" x2="{MARGIN["left"] + f.pw}" y1="{y:.1f}" '
                    f'y2="{y:.1f}" stroke="#eef1f5"/>')
@@ -100,7 +106,8 @@ def _svg(title: str, body: list[str], width=WIDTH, height=HEIGHT) -> str:
             f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
 
 
-def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str) -> str:
+def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str,
+               size: tuple[int, int] = (WIDTH, HEIGHT)) -> str:
     """Lines y(x), one per series, on shared axes."""
     xs = [x for s in series for x in s.xs]
     ys = [y for s in series for y in s.ys if math.isfinite(y)]
@@ -108,7 +115,7 @@ def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str) 
         return ""
     ylo, yhi = min(ys), max(ys)
     pad = (yhi - ylo) * 0.05 or 0.5
-    f = _Frame(min(xs), max(xs), ylo - pad, yhi + pad)
+    f = _Frame(min(xs), max(xs), ylo - pad, yhi + pad, *size)
     body = _axes(f, x_label, y_label)
     for i, s in enumerate(series):
         points = " ".join(f"{f.x(x):.1f},{f.y(y):.1f}" for x, y in zip(s.xs, s.ys, strict=True)
@@ -116,7 +123,7 @@ def line_chart(series: list[Series], *, title: str, x_label: str, y_label: str) 
         dash = ' stroke-dasharray="5 4"' if s.dashed else ""
         body.append(f'<polyline fill="none" stroke="{PALETTE[i % len(PALETTE)]}" '
                     f'stroke-width="2.2"{dash} points="{points}"/>')
-    return _svg(title, body + _legend(series))
+    return _svg(title, body + _legend(series), *size)
 
 
 def path_chart(paths: list[Series], *, title: str, x_label: str, y_label: str,
@@ -191,14 +198,16 @@ def conv_windows(grid: list[list[float]], *, kernel: int, stride: int, padding: 
 
 
 def bar_chart(values: list[float], *, title: str, x_label: str, y_label: str,
-              x0: float = 0, labels: list[str] | None = None, y_max: float | None = None) -> str:
-    """Vertical bars at x = x0, x0 + 1, ... (or one per label, labelled below)."""
+              x0: float = 0, labels: list[str] | None = None, y_max: float | None = None,
+              size: tuple[int, int] = (WIDTH, HEIGHT), counts: bool = False) -> str:
+    """Vertical bars at x = x0, x0 + 1, ... (or one per label, labelled below); ``counts``: whole
+    numbers only on the y axis."""
     if not values:
         return ""
     top = y_max if y_max is not None else max(max(values), 1)
     n = len(values)
-    f = _Frame(x0 - 0.5, x0 + n - 0.5, 0, top * 1.08)
-    body = _axes(f, x_label, y_label, x_ticks=labels is None)
+    f = _Frame(x0 - 0.5, x0 + n - 0.5, 0, top * 1.08, *size)
+    body = _axes(f, x_label, y_label, x_ticks=labels is None, whole_y=counts)
     width = max(1.0, f.pw / n * 0.75)
     for i, v in enumerate(values):
         x, y = f.x(x0 + i), f.y(v)
@@ -207,7 +216,7 @@ def bar_chart(values: list[float], *, title: str, x_label: str, y_label: str,
         if labels is not None:
             body.append(f'<text x="{x:.1f}" y="{MARGIN["top"] + f.ph + 16}" text-anchor="middle">'
                         f'{escape(labels[i])}</text>')
-    return _svg(title, body)
+    return _svg(title, body, *size)
 
 
 def study_charts(*, stats, forecast, english: bool) -> dict[str, str]:
@@ -219,15 +228,16 @@ def study_charts(*, stats, forecast, english: bool) -> dict[str, str]:
     charts = {
         "history": bar_chart([n for _, n in stats.reviews_per_day], x0=-(len(stats.reviews_per_day) - 1),
                              title=t("Reviews per day", "每日复习数"), x_label=t("days ago", "天前（0 = 今天）"),
-                             y_label=t("reviews", "复习数")),
+                             y_label=t("reviews", "复习数"), size=COMPACT, counts=True),
         "forecast": bar_chart([n for _, n in forecast], title=t("Forecast: reviews due", "预计每日复习量"),
-                              x_label=t("days from today", "距今天数"), y_label=t("reviews", "复习数")),
+                              x_label=t("days from today", "距今天数"), y_label=t("reviews", "复习数"),
+                              size=COMPACT, counts=True),
     }
     if stats.areas:
         charts["mastery"] = bar_chart(
             [a["recall"] * 100 for a in stats.areas], labels=[a["code"] for a in stats.areas], y_max=100,
             title=t("Recall now, per area", "各领域当前记忆保持率"), x_label=t("area", "领域"),
-            y_label=t("predicted recall %", "预测回忆概率 %"))
+            y_label=t("predicted recall %", "预测回忆概率 %"), size=COMPACT)
     scheduler = fsrs.Scheduler(enable_fuzzing=False)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     days = list(range(0, 61))
@@ -240,5 +250,5 @@ def study_charts(*, stats, forecast, english: bool) -> dict[str, str]:
                               for d in days]))
     charts["forgetting"] = line_chart(curves, title=t("FSRS forgetting curves", "FSRS 遗忘曲线"),
                                       x_label=t("days since the last review", "距上次复习的天数"),
-                                      y_label=t("recall probability %", "回忆概率 %"))
+                                      y_label=t("recall probability %", "回忆概率 %"), size=COMPACT)
     return charts

@@ -23,6 +23,15 @@ def test_line_chart_has_a_title_a_line_per_series_and_a_legend():
     assert svg.count("<polyline") == 2 and "stroke-dasharray" in svg
 
 
+def test_bar_chart_of_counts_has_whole_ticks_and_a_compact_canvas():
+    svg = plots.bar_chart([1, 2, 1], title="Reviews", x_label="day", y_label="reviews",
+                          size=plots.COMPACT, counts=True)
+    assert 'viewBox="0 0 480 280"' in svg and svg.count("<rect") == 4  # the frame and three bars
+    y_ticks = re.findall(r'text-anchor="end">([^<]+)<', svg)
+    assert y_ticks and all(float(t) == int(float(t)) for t in y_ticks), y_ticks
+    assert "0.5" in plots.bar_chart([1, 2, 1], title="R", x_label="d", y_label="r")
+
+
 def test_empty_data_draws_nothing():
     assert plots.line_chart([], title="t", x_label="x", y_label="y") == ""
 
