@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-WORKERS ?=
+WORKERS ?=        # gunicorn workers; empty: 2 x cores + 1 (gunicorn.conf.py)
 PYTEST_ARGS ?=
 
 .PHONY: run dev serve test test-pg lint bench bench-engine bench-exam bench-web bench-db bench-faults install install-test migrate bank static env clean help browser-deps screenshot verify-bank
@@ -58,7 +58,7 @@ run: bank static
 	$(BIN)/python manage.py close_attempts --every 30 & closer=$$!; \
 	$(BIN)/python manage.py db_worker & worker=$$!; \
 	trap 'kill $$closer $$worker 2>/dev/null' EXIT INT TERM; \
-	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py
+	HOST=$(HOST) PORT=$(PORT) $(if $(WORKERS),WEB_CONCURRENCY=$(WORKERS)) $(BIN)/gunicorn -c gunicorn.conf.py
 
 dev: bank
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
