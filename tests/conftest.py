@@ -34,7 +34,7 @@ def _test_cache(caches: dict) -> dict:
         warnings.warn(f"Redis at {default['LOCATION']} does not answer: the tests use the in-memory cache",
                       stacklevel=2)
         default = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                   "LOCATION": default["KEY_PREFIX"]}
+                   "LOCATION": default["KEY_PREFIX"], "KEY_PREFIX": default["KEY_PREFIX"]}
     return {**caches, "default": default}
 
 
