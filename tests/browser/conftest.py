@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +42,13 @@ def page(browser, live_server, bank_dir, settings):
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     yield page
     context.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    """Where `make screenshot` writes the README's screenshots; the test is skipped otherwise."""
+    out = os.environ.get("SCREENSHOT_DIR")
+    if not out:
+        pytest.skip("SCREENSHOT_DIR not set")
+    Path(out).mkdir(parents=True, exist_ok=True)
+    return Path(out)

@@ -1,8 +1,6 @@
 """A student's path through a card in a real browser: math, reveal, new numbers, language."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -58,18 +56,14 @@ def test_search_finds_chinese_words_without_javascript(browser, live_server, ban
     context.close()
 
 
-def test_screenshot(page):
+def test_screenshot(page, screenshot_dir):
     """Writes the README's screenshot when SCREENSHOT_DIR is set (make screenshot)."""
-    out = os.environ.get("SCREENSHOT_DIR")
-    if not out:
-        pytest.skip("SCREENSHOT_DIR not set")
     page.set_viewport_size({"width": 1100, "height": 1500})
     page.goto(f"{page.base}/questions/prop-03/?variant=0")
     page.wait_for_selector(".katex")
     page.locator(".numeric-item > details.reveal > summary").first.click()
     page.evaluate("window.scrollTo(0, 0)")
-    Path(out).mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(out) / "card.png"), full_page=False)
+    page.screenshot(path=str(screenshot_dir / "card.png"), full_page=False)
 
 
 def test_calculator_shows_errors_on_the_field_and_recomputes(page):

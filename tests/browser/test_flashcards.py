@@ -33,11 +33,9 @@ def test_flashcards_by_keyboard(page):
     assert page.console_errors == []
 
 
-def test_screenshot_of_the_study_page(page):
+def test_screenshot_of_the_study_page(page, screenshot_dir):
     """Writes docs/screenshots/study.png when SCREENSHOT_DIR is set (make screenshot)."""
-    import os
     from datetime import timedelta
-    from pathlib import Path
 
     from django.contrib.auth.models import User
     from django.utils import timezone
@@ -45,9 +43,6 @@ def test_screenshot_of_the_study_page(page):
     from studyapp import flashcards
     from studyapp.models import Question
 
-    out = os.environ.get("SCREENSHOT_DIR")
-    if not out:
-        pytest.skip("SCREENSHOT_DIR not set")
     sign_in(page)
     user = User.objects.get(username="ada")
     profile = flashcards.profile_for(user)
@@ -61,5 +56,4 @@ def test_screenshot_of_the_study_page(page):
     page.set_viewport_size({"width": 1100, "height": 1300})
     page.goto(f"{page.base}/study/")
     page.wait_for_selector("svg.chart")
-    Path(out).mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(out) / "study.png"), full_page=False)
+    page.screenshot(path=str(screenshot_dir / "study.png"), full_page=False)

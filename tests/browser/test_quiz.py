@@ -54,18 +54,12 @@ def test_timed_quiz_autosaves_resumes_warns_and_submits_itself(page):
     assert page.console_errors == []
 
 
-
-def test_screenshot_of_a_quiz_review(page):
+def test_screenshot_of_a_quiz_review(page, screenshot_dir):
     """Writes docs/screenshots/quiz-review.png when SCREENSHOT_DIR is set (make screenshot)."""
-    import os
     import random
-    from pathlib import Path
 
     from studyapp import quiz
 
-    out = os.environ.get("SCREENSHOT_DIR")
-    if not out:
-        pytest.skip("SCREENSHOT_DIR not set")
     sign_in(page)
     user = User.objects.get(username="ada")
     attempt = quiz.attempt_start(user=user, count=3, mix="numeric", time_limit=900, rng=random.Random(7))
@@ -76,8 +70,7 @@ def test_screenshot_of_a_quiz_review(page):
     page.set_viewport_size({"width": 1100, "height": 1400})
     page.goto(f"{page.base}/quizzes/attempts/{attempt.pk}/review/")
     page.wait_for_selector(".katex")
-    Path(out).mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(out) / "quiz-review.png"), full_page=False)
+    page.screenshot(path=str(screenshot_dir / "quiz-review.png"), full_page=False)
 
 
 def test_an_answer_typed_after_the_session_expired_is_kept_and_sent_after_signing_in(page):
